@@ -1,0 +1,1 @@
+"""Posts, campaigns, themes and territories: what the institution says."""

@@ -1,0 +1,191 @@
+"""The demo installation: an institution, one person per role, a campaign, posts in every state.
+
+Loading twice changes nothing: every object is looked up by a natural key first.
+"""
+
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.images import ImageFile
+from django.db import transaction
+from PIL import Image as PILImage
+from PIL import ImageDraw
+from wagtail.images.models import Image
+from wagtail.models import Workflow
+
+from publishing.models import Network, SocialAccount
+from workflows import roles
+
+from .models import Campaign, Post, PostImage, Territory
+
+DEMO_PASSWORD = "crieur-demo"  # noqa: S105 - printed on purpose: demo accounts only
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    username: str
+    first_name: str
+    last_name: str
+    role: roles.Role
+
+
+PEOPLE = (
+    DemoPerson("camille", "Camille", "Martin", roles.COMMUNITY_MANAGER),
+    DemoPerson("dominique", "Dominique", "Bernard", roles.DIRECTOR),
+    DemoPerson("elise", "Élise", "Petit", roles.ELECTED_OFFICIAL),
+    DemoPerson("malik", "Malik", "Durand", roles.MODERATOR),
+    DemoPerson("claire", "Claire", "Leroy", roles.CRISIS_CELL),
+    DemoPerson("alex", "Alex", "Moreau", roles.ADMINISTRATOR),
+)
+
+
+def _person(person: DemoPerson):
+    user_model = get_user_model()
+    user, created = user_model.objects.get_or_create(
+        username=person.username,
+        defaults={
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "email": f"{person.username}@demo.crieur.invalid",
+        },
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    user.groups.add(Group.objects.get(name=person.role.group_name))
+    return user
+
+
+def _demo_image(title: str, colour: str) -> Image:
+    existing = Image.objects.filter(title=title).first()
+    if existing:
+        return existing
+    picture = PILImage.new("RGB", (1200, 900), colour)
+    ImageDraw.Draw(picture).rectangle((100, 500, 1100, 800), fill="white")
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return Image.objects.create(
+        title=title, file=ImageFile(buffer, name=f"{title.lower().replace(' ', '-')}.png")
+    )
+
+
+POSTS = (
+    # title, text, state, workflow name, territory
+    (
+        "Marché de Noël — annonce",
+        "Le marché de Noël ouvre le 5 décembre place de la Mairie ! 🎄 "
+        "60 exposants, des animations pour les enfants. #MarchéDeNoël",
+        "draft",
+        "Standard",
+        "Centre-ville",
+    ),
+    (
+        "Travaux rue Victor-Hugo",
+        "Travaux de voirie rue Victor-Hugo du 1er au 12 décembre : circulation alternée "
+        "de 8 h à 17 h. Plus d'infos : https://www.bourg-sur-lac.fr/travaux #Travaux",
+        "in_round",
+        "Standard",
+        "Quartier des Rives",
+    ),
+    (
+        "Fête du lac : le programme",
+        "La Fête du lac revient les 12 et 13 juin ! Concerts, régates et feu d'artifice "
+        "samedi à 23 h. Tout le programme : https://www.bourg-sur-lac.fr/fete-du-lac "
+        "#FêteDuLac",
+        "approved",
+        "Standard",
+        "Centre-ville",
+    ),
+    (
+        "Nouvelle ligne de bus 7",
+        "À partir de lundi, la ligne 7 relie la gare aux Hauts-de-Bourg toutes les 15 "
+        "minutes. #Mobilité",
+        "sent_back",
+        "Standard",
+        "Hauts-de-Bourg",
+    ),
+    (
+        "Budget participatif : les résultats",
+        "Les habitantes et habitants ont choisi : 12 projets seront réalisés en 2027 "
+        "grâce au budget participatif. Découvrez-les : https://www.bourg-sur-lac.fr/bp",
+        "second_round",
+        "Sensible",
+        "Centre-ville",
+    ),
+)
+
+
+def demo_load() -> list:
+    """Create the demo data if missing; return the demo people."""
+    with transaction.atomic():
+        people = {person.role.key: _person(person) for person in PEOPLE}
+        author = people[roles.COMMUNITY_MANAGER.key]
+        director = people[roles.DIRECTOR.key]
+
+        territories = {
+            name: Territory.objects.get_or_create(name=name)[0]
+            for name in ("Centre-ville", "Quartier des Rives", "Hauts-de-Bourg")
+        }
+        campaign, _ = Campaign.objects.get_or_create(
+            name="Fête du lac 2027",
+            defaults={
+                "starts_on": date(2027, 5, 15),
+                "ends_on": date(2027, 6, 14),
+                "colour": "#0a7c86",
+                "editorial_line": "Ton festif, tutoiement interdit, toujours l'heure et le lieu.",
+                "description": "Annonces et programme de la Fête du lac.",
+            },
+        )
+        for network, name, handle in (
+            (Network.FACEBOOK, "Ville de Bourg-sur-Lac", "bourgsurlac"),
+            (Network.INSTAGRAM, "Bourg-sur-Lac", "@bourgsurlac"),
+            (Network.X, "Bourg-sur-Lac", "@BourgSurLac"),
+            (Network.LINKEDIN, "Ville de Bourg-sur-Lac", "ville-de-bourg-sur-lac"),
+            (Network.WHATSAPP, "Bourg-sur-Lac Infos", "+33 6 00 00 00 00"),
+        ):
+            SocialAccount.objects.get_or_create(
+                network=network, display_name=name, defaults={"handle": handle}
+            )
+
+        image = _demo_image("Fête du lac affiche", "#0a7c86")
+        for title, text, state, workflow_name, territory in POSTS:
+            if Post.objects.filter(title=title).exists():
+                continue
+            post = Post(
+                title=title,
+                text=text,
+                territory=territories[territory],
+                campaign=campaign if "lac" in title else None,
+                approval_workflow=Workflow.objects.get(name=workflow_name),
+                created_by=author,
+                live=False,
+            )
+            if "lac" in title:
+                post.images = [
+                    PostImage(
+                        image=image,
+                        alt_text="Affiche de la Fête du lac : un voilier sur le lac au "
+                        "coucher du soleil.",
+                    )
+                ]
+            post.save()
+            post.save_revision(user=author)
+            if state == "draft":
+                continue
+            workflow_state = post.get_workflow().start(post, author)
+            task_state = workflow_state.current_task_state
+            if state == "in_round":
+                continue
+            if state == "sent_back":
+                task_state.specific.reject(
+                    user=director,
+                    comment="Précisez les horaires du samedi et du dimanche, s'il vous plaît.",
+                )
+                continue
+            # "approved" finishes the Standard circuit; "second_round" moves on to the
+            # elected official's round of the Sensitive one.
+            task_state.specific.approve(user=director, comment="Parfait, merci.")
+    return list(people.values())

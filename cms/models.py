@@ -1,0 +1,301 @@
+"""What the institution says: posts (authored once), campaigns, themes and territories."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from simple_history.models import HistoricalRecords
+from taggit.models import TagBase, TaggedItemBase
+from wagtail.models import (
+    DraftStateMixin,
+    LockableMixin,
+    Orderable,
+    PreviewableMixin,
+    RevisionMixin,
+    WorkflowMixin,
+)
+from wagtail.search import index
+
+MAX_POST_IMAGES = 10
+
+hex_colour = RegexValidator(
+    r"^#[0-9a-fA-F]{6}$",
+    _("Enter a colour as # followed by six hexadecimal digits, for example #1f6feb."),
+)
+
+
+class Territory(models.Model):
+    """A part of the institution's territory a post can be about (a district, a town)."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    code = models.CharField(
+        _("code"),
+        max_length=20,
+        blank=True,
+        help_text=_("Optional official code, for example an INSEE code."),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("territory")
+        verbose_name_plural = _("territories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Theme(TagBase):
+    """A theme posts are tagged with (mobility, culture, works…)."""
+
+    class Meta:
+        verbose_name = _("theme")
+        verbose_name_plural = _("themes")
+
+
+class Campaign(index.Indexed, models.Model):
+    """A communication campaign that groups posts over a period."""
+
+    name = models.CharField(_("name"), max_length=200)
+    starts_on = models.DateField(_("starts on"), null=True, blank=True)
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    colour = models.CharField(
+        _("colour"),
+        max_length=7,
+        default="#1f6feb",
+        validators=[hex_colour],
+        help_text=_("Shown on the calendar for the campaign's posts."),
+    )
+    editorial_line = models.TextField(
+        _("editorial line"),
+        blank=True,
+        help_text=_("Tone, key messages and words to use or avoid."),
+    )
+    description = models.TextField(_("description"), blank=True)
+    history = HistoricalRecords()
+
+    search_fields = [
+        index.SearchField("name"),
+        index.SearchField("description"),
+        index.AutocompleteField("name"),
+        index.FilterField("starts_on"),
+        index.FilterField("ends_on"),
+    ]
+
+    class Meta:
+        ordering = ["-starts_on", "name"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError(
+                {
+                    "ends_on": _(
+                        "The campaign ends before it starts: choose an end date on or "
+                        "after %(start)s."
+                    )
+                    % {"start": self.starts_on.strftime("%d/%m/%Y")}
+                }
+            )
+
+
+class PostTheme(TaggedItemBase):
+    tag = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="tagged_posts")
+    content_object = ParentalKey("cms.Post", on_delete=models.CASCADE, related_name="tagged_themes")
+
+
+@dataclass(frozen=True)
+class ApprovalStatus:
+    code: str
+    label: str
+    tone: str
+
+
+class Post(
+    WorkflowMixin,
+    DraftStateMixin,
+    LockableMixin,
+    RevisionMixin,
+    PreviewableMixin,
+    index.Indexed,
+    ClusterableModel,
+):
+    """One message, authored once, then approved, adapted per network and published."""
+
+    title = models.CharField(
+        _("internal title"),
+        max_length=200,
+        help_text=_("Only the team sees it: a short name to find the post again."),
+    )
+    text = models.TextField(
+        _("text"),
+        help_text=_("The master text; each network's version starts from it."),
+    )
+    document = models.ForeignKey(
+        "wagtaildocs.Document",
+        verbose_name=_("video or document"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("One video or document, instead of images."),
+    )
+    link = models.URLField(_("link"), blank=True)
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="posts",
+    )
+    themes = ClusterTaggableManager(
+        verbose_name=_("themes"), through=PostTheme, blank=True, related_name="posts"
+    )
+    territory = models.ForeignKey(
+        Territory,
+        verbose_name=_("territory"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="posts",
+    )
+    approval_workflow = models.ForeignKey(
+        "wagtailcore.Workflow",
+        verbose_name=_("approval circuit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        limit_choices_to={"active": True},
+        help_text=_(
+            "Leave empty for the standard circuit. Choose the sensitive circuit when "
+            "an elected official must approve too."
+        ),
+    )
+    notes_for_approvers = models.TextField(
+        _("notes for approvers"),
+        blank=True,
+        help_text=_("Context for the people who approve: sources, deadlines, who asked."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    search_fields = [
+        index.SearchField("title"),
+        index.SearchField("text"),
+        index.AutocompleteField("title"),
+        index.FilterField("campaign"),
+        index.FilterField("territory"),
+        index.FilterField("live"),
+    ]
+
+    class Meta:
+        ordering = ["-updated_at"]
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_workflow(self):
+        """The circuit chosen on the post, else the one assigned to posts (Standard)."""
+        if self.approval_workflow_id and self.approval_workflow.active:
+            return self.approval_workflow
+        return self.get_default_workflow()
+
+    def clean(self) -> None:
+        super().clean()
+        if self.text is not None and not self.text.strip():
+            raise ValidationError({"text": _("Write the text of the post: it cannot be empty.")})
+
+    @property
+    def approval_status(self) -> "ApprovalStatus":
+        """Where the post stands in approval, from the (prefetched) workflow state."""
+        state = self.current_workflow_state
+        if state is not None and state.status == state.STATUS_NEEDS_CHANGES:
+            return ApprovalStatus("sent_back", _("Sent back"), "warning")
+        if state is not None:
+            task = state.current_task_state.task if state.current_task_state_id else None
+            label = _("In approval: %(round)s") % {"round": task.name} if task else _("In approval")
+            return ApprovalStatus("in_round", label, "progress")
+        if self.live and self.has_unpublished_changes:
+            return ApprovalStatus(
+                "approved_changed", _("Approved; later changes not yet approved"), "warning"
+            )
+        if self.live:
+            return ApprovalStatus("approved", _("Approved"), "approved")
+        return ApprovalStatus("draft", _("Draft"), "draft")
+
+    def get_preview_template(self, request, mode_name):
+        return "cms/post_preview.html"
+
+    def get_preview_context(self, request, mode_name):
+        from .selectors import post_citizen_view
+
+        context = super().get_preview_context(request, mode_name)
+        context["citizen_view"] = post_citizen_view(post=self)
+        context["institution_name"] = settings.WAGTAIL_SITE_NAME
+        return context
+
+
+class PostImage(Orderable):
+    """An image of a post. Alt text is required (RGAA): it describes the image."""
+
+    post = ParentalKey(Post, on_delete=models.CASCADE, related_name="images")
+    image = models.ForeignKey(
+        "wagtailimages.Image",
+        verbose_name=_("image"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    alt_text = models.CharField(
+        _("alt text"),
+        max_length=1000,
+        blank=True,
+        help_text=_("Describe what the image shows for people who cannot see it."),
+    )
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("image")
+        verbose_name_plural = _("images")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(alt_text=""),
+                name="cms_postimage_alt_text_required",
+                violation_error_message=_(
+                    "Add an alt text to every image: describe what it shows for people "
+                    "who cannot see it (RGAA)."
+                ),
+            )
+        ]
+
+    def clean(self) -> None:
+        if not (self.alt_text or "").strip():
+            raise ValidationError(
+                {
+                    "alt_text": _(
+                        "Add an alt text to this image: describe what it shows for people "
+                        "who cannot see it (RGAA). The post is not saved without it."
+                    )
+                }
+            )

@@ -1,0 +1,78 @@
+"""Admin views of the cms app that Wagtail does not provide."""
+
+from django.contrib.admin.utils import quote
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+from wagtail.admin.views.generic import WagtailAdminTemplateMixin
+from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
+from wagtail.admin.widgets.button import Button
+from wagtail.snippets.views.snippets import CreateView, EditView
+
+from .selectors import field_changes
+
+
+class PostCreateView(CreateView):
+    """Records who created the post (the author the four-eyes rule refers to)."""
+
+    def save_instance(self):
+        self.form.instance.created_by = self.request.user
+        return super().save_instance()
+
+
+class ChangesButtonMixin:
+    """Adds a "Field changes" button to the edit view's "more" menu."""
+
+    @cached_property
+    def header_more_buttons(self):
+        buttons = list(super().header_more_buttons)
+        buttons.append(
+            Button(
+                _("Field changes"),
+                url=reverse(self.changes_url_name, args=[quote(self.object.pk)]),
+                icon_name="history",
+                priority=30,
+            )
+        )
+        return buttons
+
+
+class FieldChangesView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
+    """Every recorded change of one object, field by field (django-simple-history)."""
+
+    template_name = "cms/field_changes.html"
+    any_permission_required = ["add", "change", "delete", "view"]
+    header_icon = "history"
+    model = None
+    permission_policy = None
+    edit_url_name = None
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.object = get_object_or_404(self.model, pk=kwargs["pk"])
+
+    def get_page_title(self):
+        return _("Field changes")
+
+    def get_page_subtitle(self):
+        return str(self.object)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["object"] = self.object
+        context["changes"] = field_changes(instance=self.object)
+        context["edit_url"] = reverse(self.edit_url_name, args=[quote(self.object.pk)])
+        return context
+
+
+def changes_edit_view(edit_view_class, changes_url_name):
+    return type(
+        f"Changes{edit_view_class.__name__}",
+        (ChangesButtonMixin, edit_view_class),
+        {"changes_url_name": changes_url_name},
+    )
+
+
+__all__ = ["EditView", "FieldChangesView", "PostCreateView", "changes_edit_view"]

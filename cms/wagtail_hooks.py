@@ -1,0 +1,145 @@
+"""The cms part of the admin: posts, campaigns and territories, with search and filters."""
+
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    InlinePanel,
+    MultiFieldPanel,
+    ObjectList,
+    TabbedInterface,
+)
+from wagtail.admin.ui.tables import Column, UpdatedAtColumn
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from .forms import PostForm
+from .models import MAX_POST_IMAGES, Campaign, Post, Territory
+from .views import FieldChangesView, PostCreateView, changes_edit_view
+from .widgets import ColourInput
+
+
+class ApprovalStatusColumn(Column):
+    """Draft, in a round, approved or sent back: what the team asks first about a post."""
+
+    cell_template_name = "cms/columns/approval_status.html"
+
+    def get_cell_context_data(self, instance, parent_context):
+        context = super().get_cell_context_data(instance, parent_context)
+        context["status"] = instance.approval_status
+        return context
+
+
+class PostViewSet(SnippetViewSet):
+    model = Post
+    icon = "doc-full"
+    menu_label = _("Posts")
+    add_to_admin_menu = False
+    add_view_class = PostCreateView
+    list_display = [
+        "title",
+        "campaign",
+        "territory",
+        ApprovalStatusColumn("status", label=_("Status")),
+        UpdatedAtColumn(),
+    ]
+    list_filter = ["campaign", "territory", "live", "approval_workflow"]
+    search_fields = ["title", "text"]
+    list_per_page = 50
+    ordering = ["-updated_at"]
+    copy_view_enabled = True
+    inspect_view_enabled = False
+
+    edit_handler = TabbedInterface(
+        [
+            ObjectList(
+                [
+                    FieldPanel("title"),
+                    FieldPanel("text"),
+                    InlinePanel(
+                        "images",
+                        label=_("Images"),
+                        max_num=MAX_POST_IMAGES,
+                        panels=[FieldPanel("image"), FieldPanel("alt_text")],
+                        help_text=_("Up to 10 images, each with its alt text."),
+                    ),
+                    FieldPanel("document"),
+                    FieldPanel("link"),
+                ],
+                heading=_("Message"),
+            ),
+            ObjectList(
+                [
+                    FieldRowPanel([FieldPanel("campaign"), FieldPanel("territory")]),
+                    FieldPanel("themes"),
+                    MultiFieldPanel(
+                        [FieldPanel("approval_workflow"), FieldPanel("notes_for_approvers")],
+                        heading=_("Approval"),
+                    ),
+                ],
+                heading=_("Context"),
+            ),
+        ],
+        base_form_class=PostForm,
+    )
+
+    def get_queryset(self, request):
+        from .selectors import posts_for_listing
+
+        return posts_for_listing()
+
+
+class HistoryViewSetMixin:
+    """Adds a field-by-field change view (django-simple-history) to a snippet viewset."""
+
+    def get_urlpatterns(self):
+        return super().get_urlpatterns() + [
+            path("changes/<str:pk>/", self.changes_view, name="changes"),
+        ]
+
+    @property
+    def changes_view(self):
+        return self.construct_view(FieldChangesView, edit_url_name=self.get_url_name("edit"))
+
+    @property
+    def edit_view_class(self):
+        return changes_edit_view(super().edit_view_class, self.get_url_name("changes"))
+
+
+class CampaignViewSet(HistoryViewSetMixin, SnippetViewSet):
+    model = Campaign
+    icon = "tag"
+    menu_label = _("Campaigns")
+    list_display = ["name", "starts_on", "ends_on"]
+    list_filter = ["starts_on", "ends_on"]
+    search_fields = ["name", "description"]
+    ordering = ["-starts_on", "name"]
+    panels = [
+        FieldPanel("name"),
+        FieldRowPanel([FieldPanel("starts_on"), FieldPanel("ends_on")]),
+        FieldPanel("colour", widget=ColourInput),
+        FieldPanel("editorial_line"),
+        FieldPanel("description"),
+    ]
+
+
+class TerritoryViewSet(HistoryViewSetMixin, SnippetViewSet):
+    model = Territory
+    icon = "site"
+    menu_label = _("Territories")
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+    ordering = ["name"]
+    panels = [FieldPanel("name"), FieldPanel("code")]
+
+
+class ContentViewSetGroup(SnippetViewSetGroup):
+    items = (PostViewSet, CampaignViewSet, TerritoryViewSet)
+    menu_icon = "doc-full"
+    menu_label = _("Content")
+    menu_name = "content"
+    menu_order = 100
+
+
+register_snippet(ContentViewSetGroup)

@@ -1,0 +1,5 @@
+"""Crieur: the Django project (settings, urls, Celery app)."""
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]

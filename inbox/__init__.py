@@ -1,0 +1,1 @@
+"""The moderation inbox: what citizens answer, in one place."""

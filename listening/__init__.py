@@ -1,0 +1,1 @@
+"""Social listening: queries, mentions and alerts."""

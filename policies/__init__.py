@@ -1,0 +1,1 @@
+"""The institution's social media policy as code, and crisis mode."""

@@ -1,0 +1,10 @@
+"""Django application configuration for policies."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PoliciesConfig(AppConfig):
+    name = "policies"
+    verbose_name = _("Policy")
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,1 @@
+"""Network accounts, variants, publications and the scheduler."""

@@ -1,0 +1,10 @@
+"""Django application configuration for publishing."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PublishingConfig(AppConfig):
+    name = "publishing"
+    verbose_name = _("Publishing")
+    default_auto_field = "django.db.models.BigAutoField"

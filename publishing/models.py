@@ -1,0 +1,63 @@
+"""Network accounts the institution publishes to, and the scheduler's heartbeat."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class Network(models.TextChoices):
+    X = "x", "X"
+    FACEBOOK = "facebook", _("Facebook Page")
+    INSTAGRAM = "instagram", "Instagram"
+    LINKEDIN = "linkedin", "LinkedIn"
+    WHATSAPP = "whatsapp", "WhatsApp"
+
+
+class SocialAccount(models.Model):
+    """One account on one network (a Facebook Page, an X account…) the institution owns."""
+
+    class Status(models.TextChoices):
+        CONNECTED = "connected", _("Connected")
+        NEEDS_RECONNECT = "needs_reconnect", _("Needs reconnecting")
+        DISABLED = "disabled", _("Disabled")
+
+    network = models.CharField(_("network"), max_length=20, choices=Network.choices)
+    display_name = models.CharField(_("display name"), max_length=200)
+    handle = models.CharField(_("handle"), max_length=200, blank=True)
+    remote_id = models.CharField(_("remote id"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.CONNECTED
+    )
+    token_expires_at = models.DateTimeField(_("token expires at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["network", "display_name"]
+        verbose_name = _("network account")
+        verbose_name_plural = _("network accounts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["network", "remote_id"],
+                condition=~models.Q(remote_id=""),
+                name="publishing_account_unique_remote_id",
+                violation_error_message=_("This network account is already connected."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.get_network_display()})"
+
+
+class Heartbeat(models.Model):
+    """The last time a background process showed it was alive (the scheduler's beat)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    beat_at = models.DateTimeField()
+    count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,1 @@
+"""Prepared messages: crisis templates and saved replies."""

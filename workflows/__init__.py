@@ -1,0 +1,1 @@
+"""Approval rounds on Wagtail workflows, and the roles bootstrap."""

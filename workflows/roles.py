@@ -1,0 +1,144 @@
+"""The roles of Crieur and exactly the permissions each holds.
+
+A role is a Django group. Group names are in French (they are data the users read);
+code refers to roles through the constants below, never by a typed name.
+"""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Role:
+    key: str
+    group_name: str
+    permissions: frozenset[str]
+    # Wagtail collection permissions (images, documents) on the root collection.
+    collection_permissions: frozenset[str] = field(default_factory=frozenset)
+
+
+ADMIN_ACCESS = {"wagtailadmin.access_admin"}
+MEDIA_AUTHOR = frozenset(
+    {
+        "wagtailimages.add_image",
+        "wagtailimages.choose_image",
+        "wagtaildocs.add_document",
+        "wagtaildocs.choose_document",
+    }
+)
+POST_AUTHOR = {
+    "cms.add_post",
+    "cms.change_post",
+    "cms.delete_post",
+    "cms.view_post",
+    "cms.lock_post",
+    "cms.unlock_post",
+    "cms.view_campaign",
+    "cms.view_territory",
+    "taggit.add_tag",
+    "taggit.view_tag",
+}
+
+COMMUNITY_MANAGER = Role(
+    key="community_manager",
+    group_name="Community managers",
+    permissions=frozenset(
+        ADMIN_ACCESS
+        | POST_AUTHOR
+        | {"cms.add_campaign", "cms.change_campaign", "cms.add_territory", "cms.change_territory"}
+    ),
+    collection_permissions=MEDIA_AUTHOR,
+)
+DIRECTOR = Role(
+    key="director",
+    group_name="Direction de la communication",
+    permissions=frozenset(
+        ADMIN_ACCESS | {"cms.view_post", "cms.view_campaign", "cms.view_territory"}
+    ),
+    collection_permissions=frozenset({"wagtailimages.choose_image", "wagtaildocs.choose_document"}),
+)
+ELECTED_OFFICIAL = Role(
+    key="elected_official",
+    group_name="Élus",
+    permissions=frozenset(ADMIN_ACCESS | {"cms.view_post"}),
+)
+MODERATOR = Role(
+    key="moderator",
+    group_name="Modération",
+    permissions=frozenset(ADMIN_ACCESS | {"cms.view_post", "cms.view_campaign"}),
+)
+CRISIS_CELL = Role(
+    key="crisis_cell",
+    group_name="Cellule de crise",
+    permissions=frozenset(ADMIN_ACCESS | POST_AUTHOR),
+    collection_permissions=MEDIA_AUTHOR,
+)
+ADMINISTRATOR = Role(
+    key="administrator",
+    group_name="Administration",
+    permissions=frozenset(
+        ADMIN_ACCESS
+        | {
+            "auth.add_user",
+            "auth.change_user",
+            "auth.delete_user",
+            "auth.view_user",
+            "auth.view_group",
+            "auth.change_group",
+            "cms.view_post",
+            "cms.add_campaign",
+            "cms.change_campaign",
+            "cms.delete_campaign",
+            "cms.view_campaign",
+            "cms.add_territory",
+            "cms.change_territory",
+            "cms.delete_territory",
+            "cms.view_territory",
+            "publishing.add_socialaccount",
+            "publishing.change_socialaccount",
+            "publishing.delete_socialaccount",
+            "publishing.view_socialaccount",
+            "wagtailcore.add_workflow",
+            "wagtailcore.change_workflow",
+            "wagtailcore.delete_workflow",
+            "wagtailcore.view_workflow",
+            "wagtailcore.add_task",
+            "wagtailcore.change_task",
+            "wagtailcore.delete_task",
+            "wagtailcore.view_task",
+        }
+    ),
+    collection_permissions=MEDIA_AUTHOR
+    | {"wagtailimages.change_image", "wagtailimages.delete_image", "wagtaildocs.change_document"},
+)
+
+ROLES: tuple[Role, ...] = (
+    COMMUNITY_MANAGER,
+    DIRECTOR,
+    ELECTED_OFFICIAL,
+    MODERATOR,
+    CRISIS_CELL,
+    ADMINISTRATOR,
+)
+
+# Nobody holds cms.publish_post: a post is approved only by finishing its approval circuit.
+
+
+@dataclass(frozen=True)
+class Round:
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class Circuit:
+    name: str
+    rounds: tuple[Round, ...]
+    default_for_posts: bool = False
+
+
+DIRECTOR_ROUND = Round(name="Validation par la direction", role=DIRECTOR)
+ELECTED_ROUND = Round(name="Validation par l'élu·e", role=ELECTED_OFFICIAL)
+
+STANDARD = Circuit(name="Standard", rounds=(DIRECTOR_ROUND,), default_for_posts=True)
+SENSITIVE = Circuit(name="Sensible", rounds=(DIRECTOR_ROUND, ELECTED_ROUND))
+CIRCUITS: tuple[Circuit, ...] = (STANDARD, SENSITIVE)
