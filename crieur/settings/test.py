@@ -15,3 +15,25 @@ STORAGES = {
 }
 WAGTAILADMIN_BASE_URL = "http://testserver"
 CRIEUR_TEST_REQUIRE_SERVICES = env.bool("CI", default=False)
+
+from .base import REDIS_URL  # noqa: E402
+
+# Each test process gets its own broker folder and cache; Redis keys get a per-worker prefix.
+_TEST_VAR = tempfile.mkdtemp(prefix="crieur-test-var-")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "crieur-test-" + env.str("PYTEST_XDIST_WORKER", default="main"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": f"{_TEST_VAR}/queue",
+        "data_folder_out": f"{_TEST_VAR}/queue",
+        "control_folder": f"{_TEST_VAR}/control",
+        "store_processed": False,
+    }
+CELERY_BEAT_SCHEDULE_FILENAME = f"{_TEST_VAR}/celerybeat-schedule"

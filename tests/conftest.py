@@ -1,0 +1,55 @@
+"""Fixtures shared by the whole suite, and the rule that CI never runs without its services."""
+
+import os
+
+import pytest
+from django.conf import settings
+
+from tests import factories
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+EMBEDDED = os.environ.get("CRIEUR_TEST_BACKEND") == "embedded"
+
+
+def pytest_configure(config):
+    if not IN_CI or EMBEDDED:
+        return
+    missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
+    if missing:
+        pytest.exit(
+            f"CI=true but {', '.join(missing)} is not set: CI runs on PostgreSQL and Redis "
+            "(see .ci/run). Refusing to fall back to the embedded default.",
+            returncode=1,
+        )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `services` need PostgreSQL and Redis: they fail in CI without them."""
+    have_services = bool(os.environ.get("DATABASE_URL")) and bool(os.environ.get("REDIS_URL"))
+    if have_services or IN_CI:
+        return
+    skip = pytest.mark.skip(reason="needs DATABASE_URL (PostgreSQL) and REDIS_URL (Redis)")
+    for item in items:
+        if "services" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def roles_people(db):
+    """One user per role, keyed by role key."""
+    from workflows.roles import ROLES
+
+    return {role.key: factories.UserFactory(role=role) for role in ROLES}
+
+
+@pytest.fixture
+def image(db):
+    return factories.ImageFactory()
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+__all__ = ["settings"]

@@ -1,0 +1,74 @@
+"""factory_boy factories for the suite."""
+
+import io
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.images import ImageFile
+from PIL import Image as PILImage
+from wagtail.images.models import Image
+
+from cms.models import Campaign, Post, Territory
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"person{n}")
+    first_name = factory.Faker("first_name", locale="fr_FR")
+    last_name = factory.Faker("last_name", locale="fr_FR")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.org")
+
+    @factory.post_generation
+    def password(user, create, extracted, **kwargs):
+        user.set_password(extracted or PASSWORD)
+        if create:
+            user.save()
+
+    @factory.post_generation
+    def role(user, create, extracted, **kwargs):
+        """UserFactory(role=roles.DIRECTOR) puts the user in that role's group."""
+        if create and extracted is not None:
+            user.groups.add(Group.objects.get(name=extracted.group_name))
+
+
+def png_file(name="picture.png", size=(1200, 900), colour="#0a7c86"):
+    buffer = io.BytesIO()
+    PILImage.new("RGB", size, colour).save(buffer, format="PNG")
+    return ImageFile(buffer, name=name)
+
+
+class ImageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Image
+
+    title = factory.Sequence(lambda n: f"Image {n}")
+    file = factory.LazyFunction(png_file)
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Campaign
+
+    name = factory.Sequence(lambda n: f"Campagne {n}")
+
+
+class TerritoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Territory
+
+    name = factory.Sequence(lambda n: f"Quartier {n}")
+
+
+class PostFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Post
+
+    title = factory.Sequence(lambda n: f"Post {n}")
+    text = "Réunion publique jeudi à 18 h à la mairie. #Concertation"
+    live = False
