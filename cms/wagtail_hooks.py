@@ -45,7 +45,6 @@ class PostViewSet(SnippetViewSet):
         UpdatedAtColumn(),
     ]
     list_filter = ["campaign", "territory", "live", "approval_workflow"]
-    search_fields = ["title", "text"]
     list_per_page = 50
     ordering = ["-updated_at"]
     copy_view_enabled = True
@@ -113,7 +112,6 @@ class CampaignViewSet(HistoryViewSetMixin, SnippetViewSet):
     menu_label = _("Campaigns")
     list_display = ["name", "starts_on", "ends_on"]
     list_filter = ["starts_on", "ends_on"]
-    search_fields = ["name", "description"]
     ordering = ["-starts_on", "name"]
     panels = [
         FieldPanel("name"),

@@ -183,6 +183,9 @@ else:
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
+    # The file-system transport does not create its folders.
+    for folder in ("queue", "control"):
+        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

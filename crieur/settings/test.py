@@ -1,5 +1,6 @@
 """Settings for the test suite: SQLite by default, PostgreSQL and Redis when set."""
 
+import os
 import tempfile
 
 from .base import *  # noqa: F403
@@ -36,4 +37,8 @@ else:
         "control_folder": f"{_TEST_VAR}/control",
         "store_processed": False,
     }
+    os.makedirs(f"{_TEST_VAR}/queue")
+    os.makedirs(f"{_TEST_VAR}/control")
 CELERY_BEAT_SCHEDULE_FILENAME = f"{_TEST_VAR}/celerybeat-schedule"
+STATIC_ROOT = f"{_TEST_VAR}/static"
+os.makedirs(STATIC_ROOT, exist_ok=True)

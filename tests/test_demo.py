@@ -1,0 +1,36 @@
+"""The demo data: every role has a person, posts in every state, and loading twice adds nothing."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from cms.demo import DEMO_PASSWORD, PEOPLE, demo_load
+from cms.models import Campaign, Post
+from publishing.models import SocialAccount
+from workflows.roles import ROLES
+
+pytestmark = pytest.mark.django_db
+
+
+def counts():
+    return (
+        get_user_model().objects.count(),
+        Post.objects.count(),
+        Campaign.objects.count(),
+        SocialAccount.objects.count(),
+    )
+
+
+def test_demo_loads_every_role_and_every_state_once():
+    demo_load()
+    first = counts()
+    demo_load()
+
+    assert counts() == first
+    assert {person.role.key for person in PEOPLE} == {role.key for role in ROLES}
+    for person in PEOPLE:
+        user = get_user_model().objects.get(username=person.username)
+        assert user.check_password(DEMO_PASSWORD)
+        assert user.groups.filter(name=person.role.group_name).exists()
+    states = {post.approval_status.code for post in Post.objects.all()}
+    assert states == {"draft", "in_round", "approved", "sent_back"}
+    assert SocialAccount.objects.values("network").distinct().count() == 5

@@ -1,0 +1,183 @@
+"""The Standard and Sensitive circuits run end to end on a post, through the admin."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from wagtail.models import TaskState, Workflow, WorkflowState
+
+from cms.models import Post
+from tests.factories import PostFactory
+from workflows import roles
+
+pytestmark = pytest.mark.django_db
+
+
+def submit(client, post, author):
+    """The author submits the post from the editor (the "Submit" action of the form)."""
+    client.force_login(author)
+    response = client.post(
+        reverse("wagtailsnippets_cms_post:edit", args=[post.pk]),
+        {
+            "title": post.title,
+            "text": post.text,
+            "link": "",
+            "themes": "",
+            "notes_for_approvers": "",
+            "approval_workflow": post.approval_workflow_id or "",
+            "images-TOTAL_FORMS": "0",
+            "images-INITIAL_FORMS": "0",
+            "images-MIN_NUM_FORMS": "0",
+            "images-MAX_NUM_FORMS": "10",
+            "action-submit": "1",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    post.refresh_from_db()
+    return post.current_workflow_state
+
+
+def act(client, user, post, action, comment=""):
+    client.force_login(user)
+    state = post.current_workflow_state
+    response = client.post(
+        reverse(
+            "wagtailsnippets_cms_post:workflow_action",
+            args=[post.pk, action, state.current_task_state.pk],
+        ),
+        {"comment": comment},
+    )
+    assert response.status_code == 302
+    post.refresh_from_db()
+
+
+@pytest.fixture
+def people(roles_people):
+    return roles_people
+
+
+def new_post(author, circuit=None):
+    post = PostFactory(
+        approval_workflow=Workflow.objects.get(name=circuit.name) if circuit else None,
+        created_by=author,
+    )
+    post.save_revision(user=author)
+    return post
+
+
+def test_standard_circuit_submit_then_director_approves(client, people):
+    author = people[roles.COMMUNITY_MANAGER.key]
+    post = new_post(author)
+
+    state = submit(client, post, author)
+    assert state.workflow.name == roles.STANDARD.name
+    assert post.approval_status.code == "in_round"
+
+    act(client, people[roles.DIRECTOR.key], post, "approve", "Très bien.")
+
+    post = Post.objects.get(pk=post.pk)
+    assert post.live
+    assert post.approval_status.code == "approved"
+    assert WorkflowState.objects.get(pk=state.pk).status == WorkflowState.STATUS_APPROVED
+    assert post.live_revision_id == post.latest_revision_id
+
+
+def test_sensitive_circuit_needs_the_director_then_the_elected_official(client, people):
+    author = people[roles.COMMUNITY_MANAGER.key]
+    post = new_post(author, roles.SENSITIVE)
+
+    submit(client, post, author)
+    act(client, people[roles.DIRECTOR.key], post, "approve")
+
+    post.refresh_from_db()
+    assert not post.live
+    assert post.current_workflow_task.name == roles.ELECTED_ROUND.name
+
+    # The director cannot take the elected official's round.
+    act(client, people[roles.DIRECTOR.key], post, "approve")
+    assert not Post.objects.get(pk=post.pk).live
+
+    act(client, people[roles.ELECTED_OFFICIAL.key], post, "approve")
+    assert Post.objects.get(pk=post.pk).live
+
+
+def test_a_rejection_goes_back_to_the_author_with_the_comment(client, people):
+    author = people[roles.COMMUNITY_MANAGER.key]
+    post = new_post(author)
+    state = submit(client, post, author)
+    mail.outbox.clear()
+
+    act(client, people[roles.DIRECTOR.key], post, "reject", "Précisez les horaires, svp.")
+
+    post = Post.objects.get(pk=post.pk)
+    assert not post.live
+    assert post.approval_status.code == "sent_back"
+    state.refresh_from_db()
+    assert state.status == WorkflowState.STATUS_NEEDS_CHANGES
+    rejected = TaskState.objects.get(workflow_state=state)
+    assert rejected.status == TaskState.STATUS_REJECTED
+    assert rejected.get_comment() == "Précisez les horaires, svp."
+    assert [message.to for message in mail.outbox] == [[author.email]]
+    assert "Précisez les horaires, svp." in mail.outbox[0].body
+
+
+def test_the_sent_back_post_can_be_resubmitted_and_approved(client, people):
+    author = people[roles.COMMUNITY_MANAGER.key]
+    post = new_post(author)
+    submit(client, post, author)
+    act(client, people[roles.DIRECTOR.key], post, "reject", "Trop long.")
+
+    post.text = "Version courte."
+    post.save_revision(user=author)
+    post.current_workflow_state.resume(user=author)
+    act(client, people[roles.DIRECTOR.key], post, "approve")
+
+    post = Post.objects.get(pk=post.pk)
+    assert post.live
+    assert post.text == "Version courte."
+
+
+def test_an_edit_during_the_round_must_be_approved_before_anything_is_approved(people):
+    author = people[roles.COMMUNITY_MANAGER.key]
+    director = people[roles.DIRECTOR.key]
+    post = new_post(author)
+    state = post.get_workflow().start(post, author)
+    first_review = state.current_task_state
+
+    # A newer draft is saved while the round is open: it was not what the director read.
+    post.text = "Texte modifié pendant la validation."
+    post.save_revision(user=author)
+    # Loaded afresh, as the approval view does on each request.
+    TaskState.objects.get(pk=first_review.pk).specific.approve(user=director)
+
+    post = Post.objects.get(pk=post.pk)
+    assert not post.live
+    state.refresh_from_db()
+    second_review = state.current_task_state
+    assert second_review.pk != first_review.pk
+    assert second_review.revision_id == post.latest_revision_id
+
+    TaskState.objects.get(pk=second_review.pk).specific.approve(user=director)
+
+    post = Post.objects.get(pk=post.pk)
+    assert post.live
+    assert post.live_revision_id == second_review.revision_id
+    assert post.text == "Texte modifié pendant la validation."
+
+
+def test_finishing_a_circuit_approves_the_revision_the_round_reviewed(people):
+    from workflows.services import approved_revision_publish
+
+    author = people[roles.COMMUNITY_MANAGER.key]
+    post = new_post(author)
+    reviewed = post.latest_revision
+    state = post.get_workflow().start(post, author)
+    post.text = "Brouillon plus récent, jamais relu."
+    post.save_revision(user=author)
+    state = WorkflowState.objects.get(pk=state.pk)
+
+    approved_revision_publish(workflow_state=state, user=people[roles.DIRECTOR.key])
+
+    post = Post.objects.get(pk=post.pk)
+    assert post.live_revision_id == reviewed.pk
+    assert post.has_unpublished_changes
+    assert post.text == reviewed.as_object().text != "Brouillon plus récent, jamais relu."
