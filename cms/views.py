@@ -22,6 +22,21 @@ class PostCreateView(CreateView):
         return super().save_instance()
 
 
+class PostEditView(EditView):
+    """An approver's click saves no revision when nothing in the form changed.
+
+    Wagtail's editor saves a revision on every action; an "Approve" with an untouched
+    form would otherwise leave an empty newer revision, and the post would look as if
+    it had changes waiting for approval.
+    """
+
+    def save_instance(self):
+        if self.action == "workflow-action" and not self.form.has_changed():
+            self.new_revision = None
+            return self.object
+        return super().save_instance()
+
+
 class ChangesButtonMixin:
     """Adds a "Field changes" button to the edit view's "more" menu."""
 
@@ -75,4 +90,4 @@ def changes_edit_view(edit_view_class, changes_url_name):
     )
 
 
-__all__ = ["EditView", "FieldChangesView", "PostCreateView", "changes_edit_view"]
+__all__ = ["FieldChangesView", "PostCreateView", "PostEditView", "changes_edit_view"]

@@ -16,7 +16,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from .forms import PostForm
 from .models import MAX_POST_IMAGES, Campaign, Post, Territory
-from .views import FieldChangesView, PostCreateView, changes_edit_view
+from .views import FieldChangesView, PostCreateView, PostEditView, changes_edit_view
 from .widgets import ColourInput
 
 
@@ -31,12 +31,30 @@ class ApprovalStatusColumn(Column):
         return context
 
 
+class ReviewerURLFinderMixin:
+    """Links to the editor for the people of the post's current round, not only its editors.
+
+    Approvers hold no change permission, yet Wagtail opens the editor to them while
+    the post is in their round; without this, the dashboard would list their posts
+    without a link.
+    """
+
+    def get_edit_url(self, instance):
+        url = super().get_edit_url(instance)
+        if url is None and self.user is not None:
+            task = instance.current_workflow_task
+            if task is not None and task.specific.user_can_access_editor(instance, self.user):
+                return self.construct_edit_url(instance)
+        return url
+
+
 class PostViewSet(SnippetViewSet):
     model = Post
     icon = "doc-full"
     menu_label = _("Posts")
     add_to_admin_menu = False
     add_view_class = PostCreateView
+    edit_view_class = PostEditView
     list_display = [
         "title",
         "campaign",
@@ -82,6 +100,10 @@ class PostViewSet(SnippetViewSet):
         ],
         base_form_class=PostForm,
     )
+
+    @property
+    def url_finder_class(self):
+        return type("PostAdminURLFinder", (ReviewerURLFinderMixin, super().url_finder_class), {})
 
     def get_queryset(self, request):
         from .selectors import posts_for_listing

@@ -41,12 +41,12 @@ def _role_group(role: Role, *, using: str) -> Group:
     else:
         # Keep what an administrator added; add what a new version of Crieur needs.
         group.permissions.add(*wanted)
-    root = Collection.get_first_root_node()
-    if root is not None:
-        for permission in _permissions(role.collection_permissions, using=using):
-            GroupCollectionPermission.objects.using(using).get_or_create(
-                group=group, collection=root, permission=permission
-            )
+    # Wagtail's migrations create the root collection; a flushed database has none.
+    root = Collection.get_first_root_node() or Collection.add_root(name="Root")
+    for permission in _permissions(role.collection_permissions, using=using):
+        GroupCollectionPermission.objects.using(using).get_or_create(
+            group=group, collection=root, permission=permission
+        )
     return group
 
 

@@ -154,7 +154,10 @@ WAGTAILDOCS_EXTENSIONS = ["pdf", "mp4", "mov", "webm", "docx", "odt", "xlsx", "o
 WAGTAILIMAGES_EXTENSIONS = ["jpg", "jpeg", "png", "gif", "webp"]
 WAGTAIL_WORKFLOW_ENABLED = True
 WAGTAIL_FINISH_WORKFLOW_ACTION = "workflows.finish.workflow_finish"
-WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
+# The editor saves a revision on every action, approvals included; with re-approval on,
+# an approver's click would restart their own round. What is approved stays exact:
+# finishing a circuit approves the revision the round reviewed (workflows.services).
+WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = False
 WAGTAIL_MODERATION_ENABLED = True
 WAGTAILADMIN_NOTIFICATION_USE_HTML = True
 
