@@ -4,6 +4,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from .crypto import EncryptedJSONField
+
 
 class Network(models.TextChoices):
     X = "x", "X"
@@ -29,7 +31,9 @@ class SocialAccount(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.CONNECTED
     )
     token_expires_at = models.DateTimeField(_("token expires at"), null=True, blank=True)
-    history = HistoricalRecords()
+    # Access and refresh tokens, secrets: encrypted at rest, never shown in the admin.
+    credentials = EncryptedJSONField(_("credentials"), blank=True, default=dict, editable=False)
+    history = HistoricalRecords(excluded_fields=["credentials"])
 
     class Meta:
         ordering = ["network", "display_name"]

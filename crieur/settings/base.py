@@ -95,6 +95,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 
+# Fernet keys for network credentials at rest (publishing.crypto): first encrypts, all decrypt.
+CRIEUR_CREDENTIALS_KEYS = env.list("CRIEUR_CREDENTIALS_KEYS", default=[])
+
 if REDIS_URL:
     CACHES = {
         "default": {

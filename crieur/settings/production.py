@@ -1,7 +1,7 @@
 """Production: PostgreSQL, Redis, a real secret key, debug off. Refuses to start otherwise."""
 
 from .base import *  # noqa: F403
-from .base import DATABASES, DEBUG, REDIS_URL, SECRET_KEY, env
+from .base import CRIEUR_CREDENTIALS_KEYS, DATABASES, DEBUG, REDIS_URL, SECRET_KEY, env
 from .security import refuse_insecure_configuration
 
 refuse_insecure_configuration(
@@ -9,6 +9,7 @@ refuse_insecure_configuration(
     debug=DEBUG,
     database_engine=DATABASES["default"]["ENGINE"],
     redis_url=REDIS_URL,
+    credentials_keys=CRIEUR_CREDENTIALS_KEYS,
 )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -6,7 +6,12 @@ INSECURE_KEY_MARKERS = ("insecure", "change-me", "test-only")
 
 
 def refuse_insecure_configuration(
-    *, secret_key: str, debug: bool, database_engine: str, redis_url: str
+    *,
+    secret_key: str,
+    debug: bool,
+    database_engine: str,
+    redis_url: str,
+    credentials_keys: list[str],
 ) -> None:
     """Raise ImproperlyConfigured naming what to change when production is not safe."""
     problems = []
@@ -25,5 +30,11 @@ def refuse_insecure_configuration(
         problems.append("DATABASE_URL must point at PostgreSQL (postgres://user@host/db).")
     if not redis_url:
         problems.append("REDIS_URL must be set (redis://host:6379/0): Celery and the cache use it.")
+    if not credentials_keys:
+        problems.append(
+            "CRIEUR_CREDENTIALS_KEYS must be set: network tokens are encrypted with it "
+            "(python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())')."
+        )
     if problems:
         raise ImproperlyConfigured("Crieur refuses to start: " + " ".join(problems))

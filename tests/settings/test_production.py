@@ -14,6 +14,7 @@ GOOD = {
     "debug": False,
     "database_engine": "django.db.backends.postgresql",
     "redis_url": "redis://127.0.0.1:6379/0",
+    "credentials_keys": ["3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="],
 }
 
 
@@ -30,6 +31,7 @@ def test_a_secure_configuration_is_accepted():
         ({"debug": True}, "DEBUG"),
         ({"database_engine": "django.db.backends.sqlite3"}, "PostgreSQL"),
         ({"redis_url": ""}, "REDIS_URL"),
+        ({"credentials_keys": []}, "CRIEUR_CREDENTIALS_KEYS"),
     ],
 )
 def test_an_insecure_configuration_is_refused_with_what_to_change(change, message):
@@ -64,6 +66,7 @@ def test_production_settings_module_starts_when_configured():
     result = _load_production(
         {
             "SECRET_KEY": GOOD["secret_key"],
+            "CRIEUR_CREDENTIALS_KEYS": GOOD["credentials_keys"][0],
             "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test",
             "REDIS_URL": "redis://127.0.0.1:6379/0",
         }
