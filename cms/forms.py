@@ -1,4 +1,4 @@
-"""Admin forms for posts: the checks that look at a post and its images together."""
+"""Admin forms for posts: the checks that look at a post, its images and versions together."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -8,17 +8,26 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from .models import MAX_POST_IMAGES
 
 
+def kept_forms(formset):
+    return [
+        form
+        for form in formset.forms
+        if form.has_changed() and not formset._should_delete_form(form)
+    ]
+
+
 class PostForm(WagtailAdminModelForm):
     def clean(self):
         cleaned_data = super().clean()
+        self._check_images(cleaned_data)
+        self._refuse_two_versions_for_one_account()
+        return cleaned_data
+
+    def _check_images(self, cleaned_data) -> None:
         images = self.formsets.get("images")
         if images is None or not images.is_valid():
-            return cleaned_data
-        kept = [
-            form
-            for form in images.forms
-            if form.has_changed() and not images._should_delete_form(form)
-        ]
+            return
+        kept = kept_forms(images)
         if len(kept) > MAX_POST_IMAGES:
             raise forms.ValidationError(
                 ngettext(
@@ -36,4 +45,27 @@ class PostForm(WagtailAdminModelForm):
                     "remove the images or clear this field."
                 ),
             )
-        return cleaned_data
+
+    def _refuse_two_versions_for_one_account(self) -> None:
+        variants = self.formsets.get("variants")
+        if variants is None:
+            return
+        # Django's own duplicate check makes the formset invalid with a vague message;
+        # name the account and the fix on the field itself.
+        variants.is_valid()
+        seen = set()
+        for form in kept_forms(variants):
+            # Django's check drops the duplicate from cleaned_data; the instance still has it.
+            account = form.instance.account if form.instance.account_id else None
+            if account is None:
+                continue
+            if account.pk in seen:
+                form.add_error(
+                    "account",
+                    _(
+                        "%(account)s already has a version in this post: keep one and "
+                        "remove the other."
+                    )
+                    % {"account": account},
+                )
+            seen.add(account.pk)

@@ -88,6 +88,25 @@ class PostViewSet(SnippetViewSet):
             ),
             ObjectList(
                 [
+                    InlinePanel(
+                        "variants",
+                        label=_("Network versions"),
+                        panels=[
+                            FieldPanel("account"),
+                            FieldPanel("text"),
+                            FieldPanel("format"),
+                            FieldPanel("first_comment"),
+                        ],
+                        help_text=_(
+                            "Add one version per account the post goes to; an empty text "
+                            "uses the post's text."
+                        ),
+                    ),
+                ],
+                heading=_("Networks"),
+            ),
+            ObjectList(
+                [
                     FieldRowPanel([FieldPanel("campaign"), FieldPanel("territory")]),
                     FieldPanel("themes"),
                     MultiFieldPanel(

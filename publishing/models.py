@@ -2,7 +2,9 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey
 from simple_history.models import HistoricalRecords
+from wagtail.models import Orderable
 
 from .crypto import EncryptedJSONField
 
@@ -65,3 +67,65 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Variant(Orderable):
+    """A post adapted to one account: empty fields fall back to the post's master version.
+
+    Variants belong to the post's revisions (a ParentalKey), so what a round approves
+    includes each network's text.
+    """
+
+    class Format(models.TextChoices):
+        FEED = "feed", _("Feed post")
+        STORY = "story", _("Story")
+        REEL = "reel", _("Reel")
+        CAROUSEL = "carousel", _("Carousel")
+        THREAD = "thread", _("Thread")
+
+    post = ParentalKey("cms.Post", on_delete=models.CASCADE, related_name="variants")
+    account = models.ForeignKey(
+        SocialAccount,
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="variants",
+    )
+    text = models.TextField(
+        _("text for this network"),
+        blank=True,
+        help_text=_("Leave empty to use the post's text."),
+    )
+    format = models.CharField(
+        _("format"), max_length=20, choices=Format.choices, default=Format.FEED
+    )
+    thread_parts = models.JSONField(
+        _("thread parts"),
+        default=list,
+        blank=True,
+        help_text=_("For a thread: the texts after the first one, in order."),
+    )
+    first_comment = models.TextField(
+        _("first comment"),
+        blank=True,
+        help_text=_("Posted as the first comment, where the network allows it."),
+    )
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("network version")
+        verbose_name_plural = _("network versions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "account"],
+                name="publishing_variant_one_per_account",
+                violation_error_message=_(
+                    "This post already has a version for this account: edit that one."
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post} → {self.account}"
+
+    @property
+    def effective_text(self) -> str:
+        return self.text.strip() or self.post.text

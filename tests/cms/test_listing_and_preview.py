@@ -88,6 +88,10 @@ def test_preview_shows_the_post_as_a_citizen_sees_it(client, roles_people):
         "images-INITIAL_FORMS": "0",
         "images-MIN_NUM_FORMS": "0",
         "images-MAX_NUM_FORMS": "10",
+        "variants-TOTAL_FORMS": "0",
+        "variants-INITIAL_FORMS": "0",
+        "variants-MIN_NUM_FORMS": "0",
+        "variants-MAX_NUM_FORMS": "1000",
     }
 
     assert client.post(url, data).json()["is_valid"]

@@ -25,6 +25,10 @@ def form_data(title="Fermeture de la piscine", text="La piscine ferme lundi.", i
         "images-INITIAL_FORMS": "0",
         "images-MIN_NUM_FORMS": "0",
         "images-MAX_NUM_FORMS": "10",
+        "variants-TOTAL_FORMS": "0",
+        "variants-INITIAL_FORMS": "0",
+        "variants-MIN_NUM_FORMS": "0",
+        "variants-MAX_NUM_FORMS": "1000",
     }
     for index, (image, alt_text) in enumerate(images):
         data.update(

@@ -1,0 +1,94 @@
+"""Network versions: empty fields fall back to the post, one per account, part of approval."""
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from cms.models import Post
+from publishing.models import Network, SocialAccount, Variant
+from tests.factories import PostFactory
+from workflows import roles
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def x_account():
+    return SocialAccount.objects.create(network=Network.X, display_name="Ville sur X")
+
+
+def test_an_empty_variant_text_falls_back_to_the_post_text(x_account):
+    post = PostFactory(text="Texte maître")
+
+    assert Variant(post=post, account=x_account).effective_text == "Texte maître"
+    assert Variant(post=post, account=x_account, text="Court").effective_text == "Court"
+
+
+def form_data(account, texts):
+    data = {
+        "title": "Concert",
+        "text": "Concert gratuit samedi au parc.",
+        "link": "",
+        "themes": "",
+        "notes_for_approvers": "",
+        "images-TOTAL_FORMS": "0",
+        "images-INITIAL_FORMS": "0",
+        "images-MIN_NUM_FORMS": "0",
+        "images-MAX_NUM_FORMS": "10",
+        "variants-TOTAL_FORMS": str(len(texts)),
+        "variants-INITIAL_FORMS": "0",
+        "variants-MIN_NUM_FORMS": "0",
+        "variants-MAX_NUM_FORMS": "1000",
+    }
+    for index, text in enumerate(texts):
+        data.update(
+            {
+                f"variants-{index}-account": str(account.pk),
+                f"variants-{index}-text": text,
+                f"variants-{index}-format": "feed",
+                f"variants-{index}-first_comment": "",
+                f"variants-{index}-id": "",
+                f"variants-{index}-ORDER": str(index + 1),
+                f"variants-{index}-DELETE": "",
+            }
+        )
+    return data
+
+
+def test_the_editor_saves_a_version_per_account(client, roles_people, x_account):
+    client.force_login(roles_people[roles.COMMUNITY_MANAGER.key])
+
+    response = client.post(
+        reverse("wagtailsnippets_cms_post:add"), form_data(x_account, ["Concert samedi !"])
+    )
+
+    assert response.status_code == 302
+    assert [v.effective_text for v in Post.objects.get().variants.all()] == ["Concert samedi !"]
+
+
+def test_two_versions_for_one_account_are_refused_with_what_to_do(client, roles_people, x_account):
+    client.force_login(roles_people[roles.COMMUNITY_MANAGER.key])
+
+    with translation.override("fr"):
+        response = client.post(
+            reverse("wagtailsnippets_cms_post:add"), form_data(x_account, ["Un", "Deux"])
+        )
+
+    assert response.status_code == 200
+    assert not Post.objects.exists()
+    assert "a déjà une version dans ce message" in response.content.decode()
+
+
+def test_the_approved_revision_carries_each_network_version(roles_people, x_account):
+    author = roles_people[roles.COMMUNITY_MANAGER.key]
+    post = PostFactory()
+    post.variants = [Variant(account=x_account, text="Version X relue")]
+    post.save()
+    post.save_revision(user=author)
+    state = post.get_workflow().start(post, author)
+    post.variants.all()[0].text = "changé ensuite"
+
+    state.current_task_state.specific.approve(user=roles_people[roles.DIRECTOR.key])
+
+    approved = Post.objects.get(pk=post.pk).live_revision.as_object()
+    assert [v.text for v in approved.variants.all()] == ["Version X relue"]
