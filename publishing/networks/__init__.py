@@ -1,0 +1,1 @@
+"""One module per network behind one interface; text rules and checks shared by all."""
