@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from cms.selectors import render_citizen_text
 from tests.factories import CampaignFactory, PostFactory, TerritoryFactory
+from tests.forms import post_form_data
 from workflows import roles
 
 pytestmark = pytest.mark.django_db
@@ -81,18 +82,7 @@ def test_preview_shows_the_post_as_a_citizen_sees_it(client, roles_people):
     post = PostFactory(text="Concert <b>gratuit</b> ce soir #Culture")
     post.save_revision(user=author)
     url = reverse("wagtailsnippets_cms_post:preview_on_edit", args=[post.pk])
-    data = {
-        "title": post.title,
-        "text": post.text,
-        "images-TOTAL_FORMS": "0",
-        "images-INITIAL_FORMS": "0",
-        "images-MIN_NUM_FORMS": "0",
-        "images-MAX_NUM_FORMS": "10",
-        "variants-TOTAL_FORMS": "0",
-        "variants-INITIAL_FORMS": "0",
-        "variants-MIN_NUM_FORMS": "0",
-        "variants-MAX_NUM_FORMS": "1000",
-    }
+    data = post_form_data(title=post.title, text=post.text)
 
     assert client.post(url, data).json()["is_valid"]
     page = client.get(url).content.decode()

@@ -7,41 +7,12 @@ from django.utils import translation
 
 from cms.models import Post, PostImage
 from tests.factories import ImageFactory, PostFactory
+from tests.forms import post_form_data
 from workflows import roles
 
 pytestmark = pytest.mark.django_db
 
 ALT_TEXT_MESSAGE_FR = "Ajoutez un texte alternatif à cette image"
-
-
-def form_data(title="Fermeture de la piscine", text="La piscine ferme lundi.", images=(), **extra):
-    data = {
-        "title": title,
-        "text": text,
-        "link": "",
-        "themes": "",
-        "notes_for_approvers": "",
-        "images-TOTAL_FORMS": str(len(images)),
-        "images-INITIAL_FORMS": "0",
-        "images-MIN_NUM_FORMS": "0",
-        "images-MAX_NUM_FORMS": "10",
-        "variants-TOTAL_FORMS": "0",
-        "variants-INITIAL_FORMS": "0",
-        "variants-MIN_NUM_FORMS": "0",
-        "variants-MAX_NUM_FORMS": "1000",
-    }
-    for index, (image, alt_text) in enumerate(images):
-        data.update(
-            {
-                f"images-{index}-image": str(image.pk),
-                f"images-{index}-alt_text": alt_text,
-                f"images-{index}-id": "",
-                f"images-{index}-ORDER": str(index + 1),
-                f"images-{index}-DELETE": "",
-            }
-        )
-    data.update(extra)
-    return data
 
 
 @pytest.fixture
@@ -56,7 +27,7 @@ def test_a_post_with_an_image_and_its_alt_text_is_saved(client, author):
 
     response = client.post(
         reverse("wagtailsnippets_cms_post:add"),
-        form_data(images=[(image, "Le bassin olympique vide, vu du plongeoir.")]),
+        post_form_data(images=[(image, "Le bassin olympique vide, vu du plongeoir.")]),
     )
 
     assert response.status_code == 302
@@ -75,7 +46,9 @@ def test_a_post_without_alt_text_on_an_image_is_refused_in_french_and_keeps_the_
     with translation.override("fr"):
         response = client.post(
             reverse("wagtailsnippets_cms_post:add"),
-            form_data(title="Titre saisi", text="Texte saisi par Camille", images=[(image, "  ")]),
+            post_form_data(
+                title="Titre saisi", text="Texte saisi par Camille", images=[(image, "  ")]
+            ),
         )
 
     assert response.status_code == 200
@@ -96,7 +69,7 @@ def test_the_database_refuses_an_image_without_alt_text():
 def test_more_than_ten_images_are_refused(client, author):
     images = [(ImageFactory(), f"Photo {n} du chantier") for n in range(11)]
 
-    response = client.post(reverse("wagtailsnippets_cms_post:add"), form_data(images=images))
+    response = client.post(reverse("wagtailsnippets_cms_post:add"), post_form_data(images=images))
 
     assert response.status_code == 200
     assert not Post.objects.exists()
@@ -110,7 +83,7 @@ def test_images_and_a_document_together_are_refused_with_what_to_change(client, 
     with translation.override("fr"):
         response = client.post(
             reverse("wagtailsnippets_cms_post:add"),
-            form_data(images=[(ImageFactory(), "Le chantier")], document=str(document.pk)),
+            post_form_data(images=[(ImageFactory(), "Le chantier")], document=str(document.pk)),
         )
 
     assert response.status_code == 200
@@ -119,7 +92,7 @@ def test_images_and_a_document_together_are_refused_with_what_to_change(client, 
 
 
 def test_an_empty_text_is_refused(client, author):
-    response = client.post(reverse("wagtailsnippets_cms_post:add"), form_data(text="   "))
+    response = client.post(reverse("wagtailsnippets_cms_post:add"), post_form_data(text="   "))
 
     assert response.status_code == 200
     assert not Post.objects.exists()

@@ -7,6 +7,7 @@ from django.utils import translation
 from cms.models import Post
 from publishing.models import Network, SocialAccount, Variant
 from tests.factories import PostFactory
+from tests.forms import post_form_data
 from workflows import roles
 
 pytestmark = pytest.mark.django_db
@@ -25,34 +26,11 @@ def test_an_empty_variant_text_falls_back_to_the_post_text(x_account):
 
 
 def form_data(account, texts):
-    data = {
-        "title": "Concert",
-        "text": "Concert gratuit samedi au parc.",
-        "link": "",
-        "themes": "",
-        "notes_for_approvers": "",
-        "images-TOTAL_FORMS": "0",
-        "images-INITIAL_FORMS": "0",
-        "images-MIN_NUM_FORMS": "0",
-        "images-MAX_NUM_FORMS": "10",
-        "variants-TOTAL_FORMS": str(len(texts)),
-        "variants-INITIAL_FORMS": "0",
-        "variants-MIN_NUM_FORMS": "0",
-        "variants-MAX_NUM_FORMS": "1000",
-    }
-    for index, text in enumerate(texts):
-        data.update(
-            {
-                f"variants-{index}-account": str(account.pk),
-                f"variants-{index}-text": text,
-                f"variants-{index}-format": "feed",
-                f"variants-{index}-first_comment": "",
-                f"variants-{index}-id": "",
-                f"variants-{index}-ORDER": str(index + 1),
-                f"variants-{index}-DELETE": "",
-            }
-        )
-    return data
+    return post_form_data(
+        title="Concert",
+        text="Concert gratuit samedi au parc.",
+        variants=[(account, text) for text in texts],
+    )
 
 
 def test_the_editor_saves_a_version_per_account(client, roles_people, x_account):

@@ -7,6 +7,7 @@ from wagtail.models import TaskState, Workflow, WorkflowState
 
 from cms.models import Post
 from tests.factories import PostFactory
+from tests.forms import post_form_data
 from workflows import roles
 
 pytestmark = pytest.mark.django_db
@@ -17,23 +18,12 @@ def submit(client, post, author):
     client.force_login(author)
     response = client.post(
         reverse("wagtailsnippets_cms_post:edit", args=[post.pk]),
-        {
-            "title": post.title,
-            "text": post.text,
-            "link": "",
-            "themes": "",
-            "notes_for_approvers": "",
-            "approval_workflow": post.approval_workflow_id or "",
-            "images-TOTAL_FORMS": "0",
-            "images-INITIAL_FORMS": "0",
-            "images-MIN_NUM_FORMS": "0",
-            "images-MAX_NUM_FORMS": "10",
-            "variants-TOTAL_FORMS": "0",
-            "variants-INITIAL_FORMS": "0",
-            "variants-MIN_NUM_FORMS": "0",
-            "variants-MAX_NUM_FORMS": "1000",
-            "action-submit": "1",
-        },
+        post_form_data(
+            title=post.title,
+            text=post.text,
+            approval_workflow=post.approval_workflow_id or "",
+            **{"action-submit": "1"},
+        ),
     )
     assert response.status_code == 302, response.content[:2000]
     post.refresh_from_db()

@@ -5,6 +5,7 @@ from django.urls import reverse
 from wagtail.models import Workflow
 
 from tests.factories import PostFactory
+from tests.forms import post_form_data
 from workflows import roles
 
 pytestmark = pytest.mark.django_db
@@ -20,26 +21,6 @@ EXPECTED = {
     roles.CRISIS_CELL.key: (True, True, True, False, False, False),
     roles.ADMINISTRATOR.key: (False, False, False, False, True, True),
 }
-
-
-def post_form_data(post, **extra):
-    data = {
-        "title": post.title,
-        "text": post.text,
-        "link": "",
-        "themes": "",
-        "notes_for_approvers": "",
-        "images-TOTAL_FORMS": "0",
-        "images-INITIAL_FORMS": "0",
-        "images-MIN_NUM_FORMS": "0",
-        "images-MAX_NUM_FORMS": "10",
-        "variants-TOTAL_FORMS": "0",
-        "variants-INITIAL_FORMS": "0",
-        "variants-MIN_NUM_FORMS": "0",
-        "variants-MAX_NUM_FORMS": "1000",
-    }
-    data.update(extra)
-    return data
 
 
 def can_create_post(client, author):
@@ -59,7 +40,7 @@ def can_submit_post(client, author):
     post.save_revision(user=author)
     client.post(
         reverse("wagtailsnippets_cms_post:edit", args=[post.pk]),
-        post_form_data(post, **{"action-submit": "1"}),
+        post_form_data(title=post.title, text=post.text, **{"action-submit": "1"}),
     )
     post.refresh_from_db()
     return post.workflow_in_progress
