@@ -14,6 +14,8 @@ from wagtail.admin.ui.tables import Column, UpdatedAtColumn
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from publishing.panels import NetworkChecksPanel
+
 from .forms import PostForm
 from .models import MAX_POST_IMAGES, Campaign, Post, Territory
 from .views import FieldChangesView, PostCreateView, PostEditView, changes_edit_view
@@ -88,6 +90,7 @@ class PostViewSet(SnippetViewSet):
             ),
             ObjectList(
                 [
+                    NetworkChecksPanel(heading=_("What each network will get")),
                     InlinePanel(
                         "variants",
                         label=_("Network versions"),

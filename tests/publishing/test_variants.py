@@ -70,3 +70,26 @@ def test_the_approved_revision_carries_each_network_version(roles_people, x_acco
 
     approved = Post.objects.get(pk=post.pk).live_revision.as_object()
     assert [v.text for v in approved.variants.all()] == ["Version X relue"]
+
+
+def test_the_editor_shows_what_each_network_counts_and_its_problems(
+    client, roles_people, x_account
+):
+    author = roles_people[roles.COMMUNITY_MANAGER.key]
+    linkedin = SocialAccount.objects.create(network=Network.LINKEDIN, display_name="Ville LI")
+    post = PostFactory(text="Court et clair.")
+    post.variants = [
+        Variant(account=x_account, text="a" * 290 + " https://ville.fr/" + "x" * 60),
+        Variant(account=linkedin),
+    ]
+    post.save()
+    post.save_revision(user=author)
+    client.force_login(author)
+
+    with translation.override("fr"):
+        page = client.get(reverse("wagtailsnippets_cms_post:edit", args=[post.pk]))
+    html = page.content.decode()
+
+    assert "314 / 280 caractères" in html
+    assert "X\u00a0: 314 caractères sur 280 (chaque lien compte pour 23" in html
+    assert "15 / 3000 caractères" in html
