@@ -16,7 +16,7 @@ from PIL import ImageDraw
 from wagtail.images.models import Image
 from wagtail.models import Workflow
 
-from publishing.models import Network, SocialAccount
+from publishing.models import Network, SocialAccount, Variant
 from workflows import roles
 
 from .models import Campaign, Post, PostImage, Territory
@@ -139,16 +139,18 @@ def demo_load() -> list:
                 "description": "Annonces et programme de la Fête du lac.",
             },
         )
-        for network, name, handle in (
-            (Network.FACEBOOK, "Ville de Bourg-sur-Lac", "bourgsurlac"),
-            (Network.INSTAGRAM, "Bourg-sur-Lac", "@bourgsurlac"),
-            (Network.X, "Bourg-sur-Lac", "@BourgSurLac"),
-            (Network.LINKEDIN, "Ville de Bourg-sur-Lac", "ville-de-bourg-sur-lac"),
-            (Network.WHATSAPP, "Bourg-sur-Lac Infos", "+33 6 00 00 00 00"),
-        ):
-            SocialAccount.objects.get_or_create(
+        accounts = {
+            network: SocialAccount.objects.get_or_create(
                 network=network, display_name=name, defaults={"handle": handle}
+            )[0]
+            for network, name, handle in (
+                (Network.FACEBOOK, "Ville de Bourg-sur-Lac", "bourgsurlac"),
+                (Network.INSTAGRAM, "Bourg-sur-Lac", "@bourgsurlac"),
+                (Network.X, "Bourg-sur-Lac", "@BourgSurLac"),
+                (Network.LINKEDIN, "Ville de Bourg-sur-Lac", "ville-de-bourg-sur-lac"),
+                (Network.WHATSAPP, "Bourg-sur-Lac Infos", "+33 6 00 00 00 00"),
             )
+        }
 
         image = _demo_image("Fête du lac affiche", "#0a7c86")
         for title, text, state, workflow_name, territory in POSTS:
@@ -171,6 +173,11 @@ def demo_load() -> list:
                         "coucher du soleil.",
                     )
                 ]
+            # Facebook takes the master text; X gets its own short version.
+            post.variants = [
+                Variant(account=accounts[Network.FACEBOOK]),
+                Variant(account=accounts[Network.X], text=text[:200]),
+            ]
             post.save()
             post.save_revision(user=author)
             if state == "draft":

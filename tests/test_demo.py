@@ -34,3 +34,10 @@ def test_demo_loads_every_role_and_every_state_once():
     states = {post.approval_status.code for post in Post.objects.all()}
     assert states == {"draft", "in_round", "approved", "sent_back"}
     assert SocialAccount.objects.values("network").distinct().count() == 5
+
+
+def test_demo_posts_have_network_versions():
+    demo_load()
+
+    for post in Post.objects.all():
+        assert {v.account.network for v in post.variants.all()} == {"facebook", "x"}
