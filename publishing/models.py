@@ -1,5 +1,8 @@
 """Network accounts the institution publishes to, and the scheduler's heartbeat."""
 
+import re
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
@@ -7,6 +10,8 @@ from simple_history.models import HistoricalRecords
 from wagtail.models import Orderable
 
 from .crypto import EncryptedJSONField
+
+THREAD_SEPARATOR = re.compile(r"^\s*---\s*$", re.MULTILINE)
 
 
 class Network(models.TextChoices):
@@ -98,11 +103,30 @@ class Variant(Orderable):
     format = models.CharField(
         _("format"), max_length=20, choices=Format.choices, default=Format.FEED
     )
-    thread_parts = models.JSONField(
-        _("thread parts"),
-        default=list,
+    thread_text = models.TextField(
+        _("next parts of the thread"),
         blank=True,
-        help_text=_("For a thread: the texts after the first one, in order."),
+        help_text=_(
+            "For a thread: the parts after the first, separated by a line holding only ---. "
+            "Leave empty with the Thread format to split a long text automatically."
+        ),
+    )
+    image_numbers = models.CharField(
+        _("images for this network"),
+        max_length=60,
+        blank=True,
+        help_text=_(
+            "Which of the post's images this network gets, by number (for example "
+            "1, 3); empty for all of them."
+        ),
+    )
+    alt_texts = models.TextField(
+        _("alt texts for this network"),
+        blank=True,
+        help_text=_(
+            "One line per image this network gets, in order; an empty line keeps the "
+            "image's alt text from the post."
+        ),
     )
     first_comment = models.TextField(
         _("first comment"),
@@ -129,3 +153,41 @@ class Variant(Orderable):
     @property
     def effective_text(self) -> str:
         return self.text.strip() or self.post.text
+
+    def thread_part_list(self) -> list[str]:
+        parts = THREAD_SEPARATOR.split(self.thread_text.strip()) if self.thread_text else []
+        return [part.strip() for part in parts if part.strip()]
+
+    def image_number_list(self) -> list[int]:
+        """The 1-based numbers of the post's images this version uses (empty: all)."""
+        numbers = []
+        for piece in re.split(r"[\s,;]+", self.image_numbers.strip()):
+            if not piece:
+                continue
+            if not piece.isdigit() or int(piece) < 1:
+                raise ValidationError(
+                    {
+                        "image_numbers": _(
+                            "Write the numbers of the post's images separated by commas, "
+                            "for example 1, 3; “%(piece)s” is not one."
+                        )
+                        % {"piece": piece}
+                    }
+                )
+            numbers.append(int(piece))
+        return numbers
+
+    def images_with_alt_texts(self) -> list[tuple[object, str]]:
+        """(post image, alt text) for each image this version sends, in order."""
+        post_images = list(self.post.images.all())
+        numbers = self.image_number_list() or range(1, len(post_images) + 1)
+        chosen = [post_images[n - 1] for n in numbers if n <= len(post_images)]
+        overrides = self.alt_texts.splitlines()
+        return [
+            (item, (overrides[i].strip() if i < len(overrides) else "") or item.alt_text)
+            for i, item in enumerate(chosen)
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        self.image_number_list()

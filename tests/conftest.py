@@ -47,6 +47,39 @@ def image(db):
     return factories.ImageFactory()
 
 
+@pytest.fixture(scope="session")
+def _sandbox_server():
+    from publishing.sandbox.core import Sandbox
+
+    server = Sandbox(secrets=SANDBOX_SECRETS, timeout_hold=1.0, seed=7).start()
+    yield server
+    server.stop()
+
+
+SANDBOX_SECRETS = {
+    "x": "sandbox-x-secret",
+    "meta": "sandbox-meta-secret",
+    "linkedin": "sandbox-linkedin-secret",
+    "whatsapp": "sandbox-meta-secret",
+}
+
+
+@pytest.fixture
+def sandbox(_sandbox_server, settings):
+    """The sandbox networks, emptied, with every network address pointing at them.
+
+    The real client libraries reach it through their own HTTP sessions; the client
+    timeout is short so that the "timeout" fault (answer held 1 s) is quick.
+    """
+    _sandbox_server.reset()
+    _sandbox_server.webhook_urls = {}
+    settings.CRIEUR_SANDBOX_URL = _sandbox_server.url
+    settings.CRIEUR_NETWORK_TIMEOUT = 0.4
+    settings.CRIEUR_INSTAGRAM_POLL_SECONDS = 0
+    settings.CRIEUR_INSTAGRAM_POLL_ATTEMPTS = 3
+    return _sandbox_server
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")

@@ -9,7 +9,8 @@ from django.core.files.images import ImageFile
 from PIL import Image as PILImage
 from wagtail.images.models import Image
 
-from cms.models import Campaign, Post, Territory
+from cms.models import Campaign, Post, PostImage, Territory
+from publishing.models import SocialAccount, Variant
 
 PASSWORD = "correct horse battery staple"
 
@@ -72,3 +73,48 @@ class PostFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Post {n}")
     text = "Réunion publique jeudi à 18 h à la mairie. #Concertation"
     live = False
+
+
+def jpeg_file(name="photo.jpg", size=(1080, 1080), colour="#c0392b"):
+    buffer = io.BytesIO()
+    PILImage.new("RGB", size, colour).save(buffer, format="JPEG")
+    return ImageFile(buffer, name=name)
+
+
+class SocialAccountFactory(factory.django.DjangoModelFactory):
+    """A connected account; its token is one the sandbox accepts."""
+
+    class Meta:
+        model = SocialAccount
+
+    network = "x"
+    display_name = factory.Sequence(lambda n: f"Ville de Bourg-sur-Lac {n}")
+    handle = factory.Sequence(lambda n: f"bourgsurlac{n}")
+    remote_id = factory.Sequence(lambda n: str(100_000 + n))
+    credentials = factory.LazyAttribute(
+        lambda account: {"access_token": f"sandbox-{account.network}-token-{account.remote_id}"}
+    )
+
+
+def post_with_variant(
+    account,
+    *,
+    text="Réunion publique jeudi à 18 h à la mairie. #Concertation",
+    variant_text="",
+    images=0,
+    image_size=(1080, 1080),
+    alt_text="Affiche de la réunion publique, fond bleu.",
+    document=None,
+    **variant_fields,
+):
+    """A saved post with `images` JPEG images (each with alt text) and one version for
+    `account`; returns the variant."""
+    post = PostFactory(text=text, document=document)
+    for number in range(images):
+        PostImage.objects.create(
+            post=post,
+            image=ImageFactory(file=jpeg_file(name=f"photo{number}.jpg", size=image_size)),
+            alt_text=f"{alt_text} ({number + 1})",
+            sort_order=number,
+        )
+    return Variant.objects.create(post=post, account=account, text=variant_text, **variant_fields)

@@ -98,6 +98,32 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # Fernet keys for network credentials at rest (publishing.crypto): first encrypts, all decrypt.
 CRIEUR_CREDENTIALS_KEYS = env.list("CRIEUR_CREDENTIALS_KEYS", default=[])
 
+# The networks (publishing.networks.config). With CRIEUR_SANDBOX_URL set, every network
+# address points into the sandbox emulators; an explicit CRIEUR_*_URL wins over it.
+CRIEUR_SANDBOX_URL = env.str("CRIEUR_SANDBOX_URL", default="")
+CRIEUR_X_API_URL = env.str("CRIEUR_X_API_URL", default="")
+CRIEUR_X_AUTHORIZE_URL = env.str("CRIEUR_X_AUTHORIZE_URL", default="")
+CRIEUR_GRAPH_API_URL = env.str("CRIEUR_GRAPH_API_URL", default="")
+CRIEUR_META_AUTHORIZE_URL = env.str("CRIEUR_META_AUTHORIZE_URL", default="")
+CRIEUR_LINKEDIN_API_URL = env.str("CRIEUR_LINKEDIN_API_URL", default="")
+CRIEUR_LINKEDIN_OAUTH_URL = env.str("CRIEUR_LINKEDIN_OAUTH_URL", default="")
+CRIEUR_GRAPH_API_VERSION = env.str("CRIEUR_GRAPH_API_VERSION", default="v24.0")
+CRIEUR_LINKEDIN_VERSION = env.str("CRIEUR_LINKEDIN_VERSION", default="202510")
+CRIEUR_NETWORK_TIMEOUT = env.float("CRIEUR_NETWORK_TIMEOUT", default=30.0)
+CRIEUR_NETWORK_CONNECT_TIMEOUT = env.float("CRIEUR_NETWORK_CONNECT_TIMEOUT", default=5.0)
+# Crieur's app on each network (OAuth client; the Meta app secret also signs webhooks).
+CRIEUR_X_CLIENT_ID = env.str("CRIEUR_X_CLIENT_ID", default="")
+CRIEUR_X_CLIENT_SECRET = env.str("CRIEUR_X_CLIENT_SECRET", default="")
+CRIEUR_META_CLIENT_ID = env.str("CRIEUR_META_CLIENT_ID", default="")
+CRIEUR_META_CLIENT_SECRET = env.str("CRIEUR_META_CLIENT_SECRET", default="")
+CRIEUR_LINKEDIN_CLIENT_ID = env.str("CRIEUR_LINKEDIN_CLIENT_ID", default="")
+CRIEUR_LINKEDIN_CLIENT_SECRET = env.str("CRIEUR_LINKEDIN_CLIENT_SECRET", default="")
+CRIEUR_WHATSAPP_VERIFY_TOKEN = env.str("CRIEUR_WHATSAPP_VERIFY_TOKEN", default="")
+CRIEUR_INSTAGRAM_HASHTAG_CAP = env.int("CRIEUR_INSTAGRAM_HASHTAG_CAP", default=30)
+# Instagram containers: how often and how long to poll until FINISHED.
+CRIEUR_INSTAGRAM_POLL_SECONDS = env.float("CRIEUR_INSTAGRAM_POLL_SECONDS", default=2.0)
+CRIEUR_INSTAGRAM_POLL_ATTEMPTS = env.int("CRIEUR_INSTAGRAM_POLL_ATTEMPTS", default=30)
+
 if REDIS_URL:
     CACHES = {
         "default": {

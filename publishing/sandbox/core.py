@@ -1,0 +1,372 @@
+"""The sandbox server: one loopback HTTP server that speaks every network's API.
+
+Each network's part (x.py, meta.py, linkedin.py, whatsapp.py beside this file) adds
+its routes with `sandbox.route(...)` and says how its faults look on the wire with
+`sandbox.fault_renderer(...)`. The core keeps what every network received, injects
+faults on demand (`inject`, `set_failure_rate`), issues ids, and delivers webhooks.
+
+It is test and demo equipment: production code never imports it. The control
+endpoints under `/_sandbox/` let another process (the demo's admin page, a worker)
+read what was received and inject faults.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+NETWORK_PARTS = ("x", "meta", "linkedin", "whatsapp")
+
+# Fault kinds every network renders in its own wire format.
+FAULT_KINDS = (
+    "server_error",  # a 5xx
+    "timeout",  # the request is processed, the answer never comes in time
+    "rate_limited",  # 429 with the network's reset headers
+    "expired_token",  # Graph code 190, X 401, LinkedIn 401
+    "duplicate",  # Graph 506, X 403 duplicate content
+)
+
+
+@dataclass
+class Received:
+    """One request a network got, as the network saw it."""
+
+    id: int
+    network: str
+    method: str
+    path: str
+    query: dict[str, Any]
+    headers: dict[str, str]
+    json: Any = None
+    form: dict[str, Any] = field(default_factory=dict)
+    files: list[dict[str, Any]] = field(default_factory=list)
+    status: int = 0
+    response: Any = None
+    fault: str = ""
+    at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Fault:
+    network: str
+    kind: str
+    times: int = 1
+    path: str = ""  # only requests whose path contains this
+    method: str = ""
+
+
+class Sandbox:
+    """A loopback emulator of the networks' APIs, with what it received and its faults."""
+
+    def __init__(
+        self,
+        *,
+        webhook_urls: dict[str, str] | None = None,
+        secrets: dict[str, str] | None = None,
+        timeout_hold: float = 2.0,
+        seed: int | None = None,
+    ):
+        self.lock = threading.RLock()
+        self.url_map = Map(strict_slashes=False, merge_slashes=False)
+        self.handlers: dict[str, tuple[str, Callable]] = {}
+        self.renderers: dict[str, Callable[[str, Request], Response]] = {}
+        self.webhook_urls = dict(webhook_urls or {})
+        self.secrets = dict(secrets or {})
+        self.timeout_hold = timeout_hold
+        self.random = random.Random(seed)  # noqa: S311 - fault injection, not security
+        self.server = None
+        self.thread: threading.Thread | None = None
+        self.reset()
+        self._add_control_routes()
+        from importlib import import_module
+
+        for part in NETWORK_PARTS:
+            try:
+                module = import_module(f"{__package__}.{part}")
+            except ModuleNotFoundError as error:
+                if error.name != f"{__package__}.{part}":
+                    raise
+                continue
+            module.register(self)
+
+    # -- state ----------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        with self.lock:
+            self.received: list[Received] = []
+            self.faults: list[Fault] = []
+            self.failure_rates: dict[str, tuple[float, tuple[str, ...]]] = {}
+            # Each network part keeps its objects here: store["x"]["tweets"][id] = {...}
+            self.store: dict[str, dict[str, Any]] = {}
+            self.webhooks_sent: list[dict[str, Any]] = []
+            self._ids = itertools.count(int(time.time() * 1000) % 10**9 * 1000 + 1)
+            self._received_ids = itertools.count(1)
+
+    def new_id(self) -> str:
+        with self.lock:
+            return str(next(self._ids))
+
+    def bucket(self, network: str, name: str) -> dict[str, Any]:
+        with self.lock:
+            return self.store.setdefault(network, {}).setdefault(name, {})
+
+    def requests_to(self, network: str, *, method: str = "", path: str = "") -> list[Received]:
+        """What `network` received, optionally only one method and paths containing `path`."""
+        with self.lock:
+            return [
+                r
+                for r in self.received
+                if r.network == network
+                and (not method or r.method == method)
+                and (not path or path in r.path)
+                and r.fault == ""
+            ]
+
+    # -- faults ---------------------------------------------------------------------------
+
+    def inject(self, network: str, kind: str, *, times: int = 1, path: str = "", method: str = ""):
+        """The next `times` matching requests to `network` fail with `kind`: one of
+        FAULT_KINDS, or a kind the network names (instagram_in_progress…)."""
+        with self.lock:
+            self.faults.append(Fault(network, kind, times, path, method))
+
+    def set_failure_rate(
+        self, network: str, rate: float, kinds: tuple[str, ...] = ("server_error",)
+    ) -> None:
+        """A share `rate` (0 to 1) of requests to `network` ("*": all) fail at random."""
+        with self.lock:
+            self.failure_rates[network] = (rate, tuple(kinds))
+
+    def take_fault(self, network: str, request: Request) -> str:
+        """The fault to apply to this request, if any (consumed)."""
+        with self.lock:
+            for fault in self.faults:
+                if fault.network != network or fault.times <= 0:
+                    continue
+                if fault.path and fault.path not in request.path:
+                    continue
+                if fault.method and fault.method != request.method:
+                    continue
+                fault.times -= 1
+                return fault.kind
+            for key in (network, "*"):
+                if key in self.failure_rates:
+                    rate, kinds = self.failure_rates[key]
+                    if self.random.random() < rate:
+                        return self.random.choice(kinds)
+        return ""
+
+    def fault_renderer(self, network: str):
+        """Decorator: how `network` answers a fault: fn(kind, request) -> Response | None.
+
+        Returning None for "timeout" (or a network-specific kind) lets the handler run;
+        the core then holds the answer past the client's timeout.
+        """
+
+        def decorate(fn):
+            self.renderers[network] = fn
+            return fn
+
+        return decorate
+
+    # -- routes ---------------------------------------------------------------------------
+
+    def route(self, network: str, rule: str, methods: tuple[str, ...] = ("GET",)):
+        """Decorator: fn(request, **path_values) -> Response, or a (status, json[, headers])."""
+
+        def decorate(fn):
+            endpoint = f"{network}:{fn.__name__}:{rule}:{','.join(methods)}"
+            self.url_map.add(Rule(rule, endpoint=endpoint, methods=list(methods)))
+            self.handlers[endpoint] = (network, fn)
+            return fn
+
+        return decorate
+
+    @staticmethod
+    def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+        return Response(
+            json.dumps(body), status=status, headers=headers or {}, mimetype="application/json"
+        )
+
+    def _record(self, network: str, request: Request) -> Received:
+        files = []
+        for name, storage in request.files.items(multi=True):
+            content = storage.read()
+            files.append(
+                {
+                    "field": name,
+                    "filename": storage.filename,
+                    "content_type": storage.mimetype,
+                    "size": len(content),
+                    "sha256": hashlib.sha256(content).hexdigest(),
+                }
+            )
+        body_json = None
+        if request.mimetype == "application/json":
+            body_json = request.get_json(silent=True)
+        entry = Received(
+            id=next(self._received_ids),
+            network=network,
+            method=request.method,
+            path=request.path,
+            query=request.args.to_dict(flat=True),
+            headers={k.lower(): v for k, v in request.headers.items()},
+            json=body_json,
+            form=request.form.to_dict(flat=True),
+            files=files,
+            at=datetime.now(UTC).isoformat(),
+        )
+        with self.lock:
+            self.received.append(entry)
+        return entry
+
+    def wsgi_app(self, environ, start_response):
+        request = Request(environ)
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            endpoint, values = adapter.match()
+        except HTTPException as error:
+            return self.json_response(
+                error.code or 404, {"error": f"sandbox: no route for {request.path}"}
+            )(environ, start_response)
+        network, handler = self.handlers[endpoint]
+        if network == "_sandbox":
+            return self._as_response(handler(request, **values))(environ, start_response)
+        entry = self._record(network, request)
+        fault = self.take_fault(network, request)
+        response = None
+        if fault and network in self.renderers:
+            response = self.renderers[network](fault, request)
+        if response is None:
+            try:
+                response = self._as_response(handler(request, **values))
+            except NotFound as error:
+                response = self.json_response(404, {"error": str(error)})
+        entry.status = response.status_code
+        entry.fault = fault
+        try:
+            entry.response = json.loads(response.get_data(as_text=True) or "null")
+        except ValueError:
+            entry.response = None
+        if fault == "timeout":
+            time.sleep(self.timeout_hold)  # the client gives up first
+        return response(environ, start_response)
+
+    def _as_response(self, result) -> Response:
+        if isinstance(result, Response):
+            return result
+        return self.json_response(*result)
+
+    # -- webhooks -------------------------------------------------------------------------
+
+    def deliver_webhook(
+        self, network: str, payload: dict[str, Any], headers: dict[str, str]
+    ) -> int | None:
+        """POST a signed webhook to Crieur, if it gave the sandbox an address for it."""
+        body = json.dumps(payload).encode()
+        record = {"network": network, "payload": payload, "status": None}
+        url = self.webhook_urls.get(network)
+        if url:
+            try:
+                answer = requests.post(
+                    url,
+                    data=body,
+                    headers={"Content-Type": "application/json", **headers},
+                    timeout=10,
+                )
+                record["status"] = answer.status_code
+            except requests.RequestException as error:
+                record["status"] = f"failed: {error}"
+        with self.lock:
+            self.webhooks_sent.append(record)
+        return record["status"] if isinstance(record["status"], int) else None
+
+    def webhook_body(self, payload: dict[str, Any]) -> bytes:
+        """The exact bytes `deliver_webhook` sends, for signing."""
+        return json.dumps(payload).encode()
+
+    # -- control API (for other processes: the demo's page, workers) ----------------------
+
+    def _add_control_routes(self) -> None:
+        @self.route("_sandbox", "/_sandbox/received", ("GET",))
+        def received(request):
+            network = request.args.get("network", "")
+            with self.lock:
+                items = [r.to_dict() for r in self.received if not network or r.network == network]
+            return 200, {"received": items}
+
+        @self.route("_sandbox", "/_sandbox/faults", ("POST",))
+        def faults(request):
+            data = request.get_json(force=True)
+            self.inject(
+                data["network"],
+                data["kind"],
+                times=int(data.get("times", 1)),
+                path=data.get("path", ""),
+                method=data.get("method", ""),
+            )
+            return 201, {"ok": True}
+
+        @self.route("_sandbox", "/_sandbox/failure-rate", ("POST",))
+        def failure_rate(request):
+            data = request.get_json(force=True)
+            self.set_failure_rate(
+                data.get("network", "*"),
+                float(data["rate"]),
+                tuple(data.get("kinds", ["server_error"])),
+            )
+            return 201, {"ok": True}
+
+        @self.route("_sandbox", "/_sandbox/reset", ("POST",))
+        def reset(request):
+            self.reset()
+            return 200, {"ok": True}
+
+        @self.route("_sandbox", "/_sandbox/health", ("GET",))
+        def health(request):
+            return 200, {"ok": True, "networks": sorted(self.renderers)}
+
+    # -- running --------------------------------------------------------------------------
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> Sandbox:
+        self.server = make_server(host, port, self.wsgi_app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def serve_forever(self, host: str = "127.0.0.1", port: int = 8001) -> None:
+        self.server = make_server(host, port, self.wsgi_app, threaded=True)
+        self.server.serve_forever()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("Authorization", "")
+    return header[7:] if header.lower().startswith("bearer ") else ""

@@ -1,0 +1,20 @@
+"""A sandbox configured from Crieur's settings: webhook addresses and the apps' secrets."""
+
+from django.conf import settings
+
+from ..networks import config
+from .core import Sandbox
+
+
+def configured_sandbox(**kwargs) -> Sandbox:
+    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+    webhook_urls = {
+        network: f"{base}/webhooks/{network}/" for network in ("x", "meta", "linkedin", "whatsapp")
+    }
+    secrets = {
+        "x": config.client("x")[1],
+        "meta": config.client("meta")[1],
+        "linkedin": config.client("linkedin")[1],
+        "whatsapp": config.client("meta")[1],
+    }
+    return Sandbox(webhook_urls=webhook_urls, secrets=secrets, **kwargs)
