@@ -188,11 +188,16 @@ class Sandbox:
 
     # -- routes ---------------------------------------------------------------------------
 
-    def route(self, network: str, rule: str, methods: tuple[str, ...] = ("GET",)):
-        """Decorator: fn(request, **path_values) -> Response, or a (status, json[, headers])."""
+    def route(self, network, rule: str, methods: tuple[str, ...] = ("GET",)):
+        """Decorator: fn(request, **path_values) -> Response, or a (status, json[, headers]).
+
+        `network` names whose request it is (what `requests_to` and faults use); for a
+        route several networks share, a callable (request, path_values) -> name.
+        """
 
         def decorate(fn):
-            endpoint = f"{network}:{fn.__name__}:{rule}:{','.join(methods)}"
+            owner = network if isinstance(network, str) else "shared"
+            endpoint = f"{owner}:{fn.__name__}:{rule}:{','.join(methods)}"
             self.url_map.add(Rule(rule, endpoint=endpoint, methods=list(methods)))
             self.handlers[endpoint] = (network, fn)
             return fn
@@ -247,6 +252,8 @@ class Sandbox:
                 error.code or 404, {"error": f"sandbox: no route for {request.path}"}
             )(environ, start_response)
         network, handler = self.handlers[endpoint]
+        if callable(network):  # a route shared by networks (Graph nodes) names its owner
+            network = network(request, values)
         if network == "_sandbox":
             return self._as_response(handler(request, **values))(environ, start_response)
         entry = self._record(network, request)
