@@ -72,6 +72,80 @@ def _demo_image(title: str, colour: str) -> Image:
     )
 
 
+# network, display name, handle, remote id: the sandbox networks know these accounts.
+ACCOUNTS = (
+    (Network.FACEBOOK, "Ville de Bourg-sur-Lac", "bourgsurlac", "104001"),
+    (Network.INSTAGRAM, "Bourg-sur-Lac", "@bourgsurlac", "178401"),
+    (Network.X, "Bourg-sur-Lac", "@BourgSurLac", "2001"),
+    (
+        Network.LINKEDIN,
+        "Ville de Bourg-sur-Lac",
+        "ville-de-bourg-sur-lac",
+        "urn:li:organization:3003",
+    ),
+    (Network.WHATSAPP, "Bourg-sur-Lac Infos", "+33 6 00 00 00 00", "4004"),
+)
+
+
+def _account(network, name, handle, remote_id) -> SocialAccount:
+    account = SocialAccount.objects.filter(network=network, display_name=name).first()
+    if account is None:
+        account = SocialAccount(network=network, display_name=name, handle=handle)
+    if not account.remote_id or not account.credentials:
+        account.remote_id = remote_id
+        # Tokens the sandbox networks accept; stored encrypted like real ones.
+        account.credentials = {"access_token": f"sandbox-demo-{network}"}
+        if network == Network.WHATSAPP:
+            account.credentials["waba_id"] = "4005"
+        account.save()
+    return account
+
+
+# One post adapted to all five networks, approved: ready to be sent to the sandbox.
+FIVE_NETWORKS_TITLE = "Collecte des sapins de Noël"
+FIVE_NETWORKS_TEXT = (
+    "Après les fêtes, déposez votre sapin dans l'un des 12 points de collecte du 2 au "
+    "20 janvier : il sera broyé et servira de paillage dans les parcs de la ville. "
+    "Carte des points : https://www.bourg-sur-lac.fr/sapins #Recyclage #BourgSurLac"
+)
+FIVE_NETWORKS_VERSIONS = {
+    Network.X: "Sapins de Noël : 12 points de collecte du 2 au 20 janvier, broyés en "
+    "paillage pour nos parcs 🌲 https://www.bourg-sur-lac.fr/sapins #Recyclage",
+    Network.LINKEDIN: "Économie circulaire (suite) : les sapins collectés du 2 au 20 janvier "
+    "[12 points] deviennent le paillage des parcs de la ville. #Recyclage",
+    Network.WHATSAPP: "🌲 Sapins : déposez-le du 2 au 20 janvier dans un des 12 points de "
+    "collecte. Carte : https://www.bourg-sur-lac.fr/sapins",
+}
+
+
+def _five_networks_post(author, director, accounts, territory):
+    if Post.objects.filter(title=FIVE_NETWORKS_TITLE).exists():
+        return
+    image = _demo_image("Sapins collecte", "#1e6b3a")
+    post = Post(
+        title=FIVE_NETWORKS_TITLE,
+        text=FIVE_NETWORKS_TEXT,
+        territory=territory,
+        approval_workflow=Workflow.objects.get(name="Standard"),
+        created_by=author,
+        live=False,
+    )
+    post.images = [
+        PostImage(
+            image=image,
+            alt_text="Des sapins de Noël déposés devant un panneau « Point de collecte ».",
+        )
+    ]
+    post.variants = [
+        Variant(account=account, text=FIVE_NETWORKS_VERSIONS.get(network, ""))
+        for network, account in accounts.items()
+    ]
+    post.save()
+    post.save_revision(user=author)
+    task_state = post.get_workflow().start(post, author).current_task_state
+    task_state.specific.approve(user=director, comment="Validé pour les cinq réseaux.")
+
+
 POSTS = (
     # title, text, state, workflow name, territory
     (
@@ -139,19 +213,7 @@ def demo_load() -> list:
                 "description": "Annonces et programme de la Fête du lac.",
             },
         )
-        accounts = {
-            network: SocialAccount.objects.get_or_create(
-                network=network, display_name=name, defaults={"handle": handle}
-            )[0]
-            for network, name, handle in (
-                (Network.FACEBOOK, "Ville de Bourg-sur-Lac", "bourgsurlac"),
-                (Network.INSTAGRAM, "Bourg-sur-Lac", "@bourgsurlac"),
-                (Network.X, "Bourg-sur-Lac", "@BourgSurLac"),
-                (Network.LINKEDIN, "Ville de Bourg-sur-Lac", "ville-de-bourg-sur-lac"),
-                (Network.WHATSAPP, "Bourg-sur-Lac Infos", "+33 6 00 00 00 00"),
-            )
-        }
-
+        accounts = {spec[0]: _account(*spec) for spec in ACCOUNTS}
         image = _demo_image("Fête du lac affiche", "#0a7c86")
         for title, text, state, workflow_name, territory in POSTS:
             if Post.objects.filter(title=title).exists():
@@ -195,4 +257,5 @@ def demo_load() -> list:
             # "approved" finishes the Standard circuit; "second_round" moves on to the
             # elected official's round of the Sensitive one.
             task_state.specific.approve(user=director, comment="Parfait, merci.")
+        _five_networks_post(author, director, accounts, territories["Centre-ville"])
     return list(people.values())

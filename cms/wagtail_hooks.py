@@ -98,6 +98,8 @@ class PostViewSet(SnippetViewSet):
                             FieldPanel("account"),
                             FieldPanel("text"),
                             FieldPanel("format"),
+                            FieldPanel("thread_text"),
+                            FieldRowPanel([FieldPanel("image_numbers"), FieldPanel("alt_texts")]),
                             FieldPanel("first_comment"),
                         ],
                         help_text=_(

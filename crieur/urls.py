@@ -7,8 +7,11 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from inbox import webhooks
+
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
+    path("webhooks/<str:source>/", webhooks.receive, name="webhook"),
     path("documents/", include(wagtaildocs_urls)),
     path("", RedirectView.as_view(pattern_name="wagtailadmin_home", permanent=False)),
 ]

@@ -2,6 +2,7 @@
 
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -57,6 +58,101 @@ class SocialAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.get_network_display()})"
+
+
+class Publication(models.Model):
+    """One send of one approved revision of a post to one account at one time.
+
+    The revision is fixed here: what goes out is exactly what was approved.
+    """
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        PUBLISHING = "publishing", _("Publishing")
+        PUBLISHED = "published", _("Published")
+        FAILED = "failed", _("Failed")
+        UNCONFIRMED = "unconfirmed", _("Unconfirmed: to be checked")
+        MISSED = "missed", _("Missed")
+        FROZEN = "frozen", _("Frozen")
+        CANCELLED = "cancelled", _("Cancelled")
+        AWAITING_CONFIRMATION = "awaiting_confirmation", _("Awaiting confirmation")
+
+    post = models.ForeignKey(
+        "cms.Post", verbose_name=_("post"), on_delete=models.CASCADE, related_name="publications"
+    )
+    revision = models.ForeignKey(
+        "wagtailcore.Revision",
+        verbose_name=_("approved revision"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    account = models.ForeignKey(
+        SocialAccount,
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="publications",
+    )
+    scheduled_at = models.DateTimeField(_("scheduled at"))
+    state = models.CharField(
+        _("state"), max_length=30, choices=State.choices, default=State.SCHEDULED
+    )
+    remote_id = models.CharField(_("remote id"), max_length=200, blank=True)
+    remote_url = models.URLField(_("address on the network"), max_length=500, blank=True)
+    # Ids of what was posted after the first object (thread parts, first comment), in order.
+    remote_parts = models.JSONField(default=list, blank=True)
+    remote_data = models.JSONField(default=dict, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    error = models.TextField(_("reason"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-scheduled_at"]
+        verbose_name = _("publication")
+        verbose_name_plural = _("publications")
+        permissions = [("send_now", _("Can send a post to the networks at once"))]
+        indexes = [models.Index(fields=["state", "scheduled_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.post} → {self.account} @ {self.scheduled_at:%Y-%m-%d %H:%M}"
+
+
+class Attempt(models.Model):
+    """One try at sending a publication: when, how it ended, what the network answered."""
+
+    class Outcome(models.TextChoices):
+        PUBLISHED = "published", _("Published")
+        TRANSIENT = "transient", _("Passing failure")
+        RATE_LIMITED = "rate_limited", _("Rate limited")
+        AUTH_EXPIRED = "auth_expired", _("Account to reconnect")
+        REJECTED = "rejected", _("Rejected")
+        DUPLICATE = "duplicate", _("Already on the network")
+        UNCONFIRMED = "unconfirmed", _("No answer in time")
+        AWAITING_CONFIRMATION = "awaiting_confirmation", _("Awaiting confirmation")
+        ERROR = "error", _("Unexpected error")
+
+    publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="attempts")
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=30, choices=Outcome.choices, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    answer = models.JSONField(_("network's answer"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["publication", "started_at"]
+        verbose_name = _("attempt")
+        verbose_name_plural = _("attempts")
+
+    def __str__(self) -> str:
+        return f"{self.publication_id} @ {self.started_at:%Y-%m-%d %H:%M:%S}: {self.outcome}"
 
 
 class Heartbeat(models.Model):

@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from .models import Heartbeat
-from .networks.checks import Draft, ImageInfo, check_text, text_length
+from .networks.checks import NETWORK_NAMES, Draft, ImageInfo, check_text, text_length
 from .networks.limits import LIMITS
 from .services import SCHEDULER
 
@@ -31,30 +31,19 @@ class VariantReport:
     problems: list
 
 
-def _image_info(post_image) -> ImageInfo:
-    image = post_image.image
-    extension = image.file.name.rsplit(".", 1)[-1].lower() if image.file else ""
-    return ImageInfo(
-        format="jpeg" if extension in ("jpg", "jpeg") else extension,
-        width=image.width,
-        height=image.height,
-        alt_text=post_image.alt_text,
-    )
-
-
 def post_network_reports(*, post) -> list[VariantReport]:
     """For each network version of the post, its length as the network counts it and its
     problems; works on an unsaved or revision copy of the post (in-memory children)."""
-    images = [_image_info(item) for item in post.images.all() if item.image_id]
-    video = bool(post.document_id)
+    from .networks.common import variant_draft, variant_problems
+
     reports = []
     for variant in post.variants.all():
         if not variant.account_id:
             continue
         network = variant.account.network
-        draft = Draft(text=variant.effective_text, images=images, video=video)
+        draft = variant_draft(variant)
         limits = LIMITS[network]
-        has_media = bool(images) or video
+        has_media = bool(draft.images) or draft.video
         maximum = (
             limits.text_with_media if has_media and limits.text_with_media else limits.max_text
         )
@@ -63,7 +52,46 @@ def post_network_reports(*, post) -> list[VariantReport]:
                 account=variant.account,
                 length=text_length(network, draft.text),
                 maximum=maximum,
-                problems=check_text(network, draft),
+                problems=variant_problems(variant),
             )
         )
     return reports
+
+
+def live_check(*, network: str, text: str, alt_texts: list[str], video: bool, format: str) -> dict:
+    """What the editor's live counter shows for one version while it is typed."""
+    from .networks.outgoing import x_thread_preview
+
+    images = [ImageInfo(format="jpeg", width=1080, height=1080, alt_text=a) for a in alt_texts]
+    draft = Draft(text=text, images=images, video=video)
+    limits = LIMITS[network]
+    has_media = bool(images) or video
+    maximum = limits.text_with_media if has_media and limits.text_with_media else limits.max_text
+    parts = x_thread_preview(text) if network == "x" and format == "thread" else [text]
+    problems = [] if len(parts) > 1 else check_text(network, draft)
+    # Media problems (JPEG, proportions) are judged on the saved images, not here.
+    problems = [p for p in problems if p.code not in ("converted_to_jpeg", "cropped")]
+    from django.utils.translation import gettext as _
+
+    length = text_length(network, text)
+    if len(parts) > 1:
+        summary = _(
+            "%(network)s — %(count)d parts in the thread, each within %(max)d characters"
+        ) % {"network": NETWORK_NAMES[network], "count": len(parts), "max": maximum}
+    else:
+        summary = _("%(network)s — %(length)d / %(max)d characters") % {
+            "network": NETWORK_NAMES[network],
+            "length": length,
+            "max": maximum,
+        }
+    return {
+        "network": network,
+        "summary": summary,
+        "preview_label": _("Preview on %(network)s") % {"network": NETWORK_NAMES[network]},
+        "length": length,
+        "maximum": maximum,
+        "parts": [{"text": p, "length": text_length(network, p)} for p in parts],
+        "problems": [
+            {"code": p.code, "message": p.message, "blocking": p.blocking} for p in problems
+        ],
+    }

@@ -1,13 +1,20 @@
 """The publishing part of the admin: network accounts and the scheduler's health."""
 
+from django.templatetags.static import static
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel
 from wagtail.admin.ui.components import Component
+from wagtail.admin.widgets.button import Button
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from . import views
 from .models import SocialAccount
+from .networks import config
 from .selectors import scheduler_health
 
 
@@ -45,3 +52,80 @@ class SchedulerHealthPanel(Component):
 @hooks.register("construct_homepage_panels")
 def add_scheduler_health_panel(request, panels):
     panels.append(SchedulerHealthPanel())
+
+
+@hooks.register("register_admin_urls")
+def publishing_admin_urls():
+    return [
+        path("publishing/connect/", views.connect, name="publishing_connect"),
+        path(
+            "publishing/connect/<str:provider>/",
+            views.connect_start,
+            name="publishing_connect_start",
+        ),
+        path(
+            "publishing/connect/<str:provider>/callback/",
+            views.connect_callback,
+            name="publishing_connect_callback",
+        ),
+        path("publishing/send-now/<int:post_id>/", views.send_now, name="publishing_send_now"),
+        path("publishing/sandbox/", views.sandbox_page, name="publishing_sandbox"),
+        path("publishing/check/", views.check_variant, name="publishing_check_variant"),
+    ]
+
+
+class PermissionMenuItem(MenuItem):
+    def __init__(self, *args, permission, sandbox_only=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.permission = permission
+        self.sandbox_only = sandbox_only
+
+    def is_shown(self, request):
+        if self.sandbox_only and not config.sandbox_url():
+            return False
+        return request.user.has_perm(self.permission)
+
+
+@hooks.register("register_settings_menu_item")
+def connect_menu_item():
+    return PermissionMenuItem(
+        _("Connect an account"),
+        reverse("publishing_connect"),
+        icon_name="link",
+        order=150,
+        permission="publishing.add_socialaccount",
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def sandbox_menu_item():
+    return PermissionMenuItem(
+        _("Sandbox networks"),
+        reverse("publishing_sandbox"),
+        icon_name="globe",
+        order=900,
+        permission="publishing.view_socialaccount",
+        sandbox_only=True,
+    )
+
+
+@hooks.register("register_snippet_listing_buttons")
+def send_now_listing_button(snippet, user, next_url=None):
+    from cms.models import Post
+
+    if isinstance(snippet, Post) and snippet.live and user.has_perm("publishing.send_now"):
+        yield Button(
+            _("Send now"),
+            reverse("publishing_send_now", args=[snippet.pk]),
+            icon_name="upload",
+            priority=50,
+        )
+
+
+@hooks.register("insert_global_admin_js")
+def live_counter_js():
+    return format_html(
+        '<script src="{}" data-check-url="{}" id="crieur-live-counter" defer></script>',
+        static("publishing/live_counter.js"),
+        reverse("publishing_check_variant"),
+    )

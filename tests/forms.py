@@ -42,7 +42,15 @@ def post_form_data(
         inline_rows(
             "variants",
             [
-                {"account": str(account.pk), "text": text, "format": "feed", "first_comment": ""}
+                {
+                    "account": str(account.pk),
+                    "text": text,
+                    "format": "feed",
+                    "thread_text": "",
+                    "image_numbers": "",
+                    "alt_texts": "",
+                    "first_comment": "",
+                }
                 for account, text in variants
             ],
             max_num=1000,

@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from cms.demo import DEMO_PASSWORD, PEOPLE, demo_load
+from cms.demo import DEMO_PASSWORD, FIVE_NETWORKS_TITLE, PEOPLE, demo_load
 from cms.models import Campaign, Post
 from publishing.models import SocialAccount
 from workflows.roles import ROLES
@@ -32,6 +32,7 @@ def test_demo_loads_every_role_and_every_state_once():
         assert user.check_password(DEMO_PASSWORD)
         assert user.groups.filter(name=person.role.group_name).exists()
     states = {post.approval_status.code for post in Post.objects.all()}
+    assert all(account.credentials for account in SocialAccount.objects.all())
     assert states == {"draft", "in_round", "approved", "sent_back"}
     assert SocialAccount.objects.values("network").distinct().count() == 5
 
@@ -39,5 +40,15 @@ def test_demo_loads_every_role_and_every_state_once():
 def test_demo_posts_have_network_versions():
     demo_load()
 
-    for post in Post.objects.all():
+    for post in Post.objects.exclude(title=FIVE_NETWORKS_TITLE):
         assert {v.account.network for v in post.variants.all()} == {"facebook", "x"}
+    five = Post.objects.get(title=FIVE_NETWORKS_TITLE)
+    assert five.live
+    approved = five.live_revision.as_object()
+    assert {v.account.network for v in approved.variants.all()} == {
+        "facebook",
+        "instagram",
+        "x",
+        "linkedin",
+        "whatsapp",
+    }

@@ -97,6 +97,8 @@ ADMINISTRATOR = Role(
             "publishing.change_socialaccount",
             "publishing.delete_socialaccount",
             "publishing.view_socialaccount",
+            "publishing.view_publication",
+            "publishing.send_now",
             "wagtailcore.add_workflow",
             "wagtailcore.change_workflow",
             "wagtailcore.delete_workflow",

@@ -98,17 +98,29 @@ def outgoing(variant) -> Outgoing:
     ]
     if post.document_id:
         media.append(video_media(post.document))
-    text = variant.effective_text
-    thread = tuple(variant.thread_part_list())
-    if variant.format == "thread" and not thread and network == "x":
-        parts = split_thread(text)
-        text, thread = parts[0], tuple(parts[1:])
+    text, *thread = outgoing_parts(variant)
     return Outgoing(
         network=network,
         text=text,
         format=variant.format,
-        thread=thread,
+        thread=tuple(thread),
         media=tuple(media),
         link=post.link,
         first_comment=variant.first_comment.strip(),
     )
+
+
+def outgoing_parts(variant) -> list[str]:
+    """The texts a version posts: one, or each part of a thread (split when asked)."""
+    text = variant.effective_text
+    if variant.format != "thread":
+        return [text]
+    explicit = variant.thread_part_list()
+    if explicit:
+        return [text, *explicit]
+    return split_thread(text) if variant.account.network == "x" else [text]
+
+
+def x_thread_preview(text: str) -> list[str]:
+    """How a long text will be split into a numbered X thread."""
+    return split_thread(text)

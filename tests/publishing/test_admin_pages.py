@@ -1,0 +1,131 @@
+"""The publishing admin pages: the live counter, the sandbox page, sending by hand."""
+
+import json
+
+import pytest
+import requests
+from django.urls import reverse
+from django.utils import translation
+
+from cms.models import Post
+from tests.factories import PostFactory, SocialAccountFactory
+from workflows import roles
+
+pytestmark = pytest.mark.django_db
+
+
+def live(client, account, text, **extra):
+    data = {"account": account.pk, "text": text, "alt_texts": "[]", "format": "feed", **extra}
+    return client.post(reverse("publishing_check_variant"), data).json()
+
+
+def test_the_live_counter_counts_as_x_counts(client, roles_people):
+    client.force_login(roles_people[roles.COMMUNITY_MANAGER.key])
+    x = SocialAccountFactory(network="x")
+    text = "Fête du lac 🎆 : tout le programme sur https://www.bourg-sur-lac.fr/fete-du-lac"
+
+    with translation.override("fr"):
+        report = live(client, x, text)
+
+    # 38 characters before the link, the emoji counting 2, and the link counting 23.
+    assert report["length"] == len("Fête du lac  : tout le programme sur ") + 2 + 23
+    assert report["maximum"] == 280
+    assert report["problems"] == []
+    assert report["summary"].startswith("X — ")
+
+
+def test_the_live_counter_names_the_problem_and_the_fix_in_french(client, roles_people):
+    client.force_login(roles_people[roles.COMMUNITY_MANAGER.key])
+    x = SocialAccountFactory(network="x")
+
+    with translation.override("fr"):
+        report = live(client, x, "é" * 300)
+
+    assert report["length"] == 300
+    assert [p["code"] for p in report["problems"]] == ["too_long"]
+    assert "300 caractères sur 280" in report["problems"][0]["message"]
+
+
+def test_the_live_counter_previews_an_x_thread(client, roles_people):
+    client.force_login(roles_people[roles.COMMUNITY_MANAGER.key])
+    x = SocialAccountFactory(network="x")
+
+    report = live(client, x, "mot " * 120, format="thread")
+
+    assert len(report["parts"]) == 2
+    assert report["parts"][0]["text"].endswith(" 1/2")
+    assert all(part["length"] <= 280 for part in report["parts"])
+    assert report["problems"] == []
+
+
+def test_the_live_counter_asks_alt_text_where_the_network_takes_it(client, roles_people):
+    client.force_login(roles_people[roles.COMMUNITY_MANAGER.key])
+    linkedin = SocialAccountFactory(network="linkedin")
+
+    report = live(client, linkedin, "Bonjour", alt_texts=json.dumps([""]))
+
+    assert [p["code"] for p in report["problems"]] == ["alt_text_missing"]
+
+
+def test_people_who_do_not_write_posts_cannot_use_the_counter(client, roles_people):
+    client.force_login(roles_people[roles.MODERATOR.key])
+    x = SocialAccountFactory(network="x")
+
+    response = client.post(reverse("publishing_check_variant"), {"account": x.pk, "text": "a"})
+
+    assert response.status_code == 403
+
+
+def test_the_sandbox_page_shows_what_each_network_received_escaped(client, roles_people, sandbox):
+    @sandbox.route("x", "/x/2/echo", ("POST",))
+    def echo(request):
+        return 201, {"data": {"id": "1"}}
+
+    requests.post(f"{sandbox.url}/x/2/echo", json={"text": "<script>alert(1)</script>"}, timeout=5)
+    client.force_login(roles_people[roles.ADMINISTRATOR.key])
+
+    response = client.get(reverse("publishing_sandbox"))
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "POST /x/2/echo" in content
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in content
+    assert "<script>alert(1)" not in content
+
+
+def test_the_sandbox_page_says_how_to_start_the_sandbox_when_it_is_down(
+    client, roles_people, settings
+):
+    settings.CRIEUR_SANDBOX_URL = "http://127.0.0.1:9"
+    client.force_login(roles_people[roles.ADMINISTRATOR.key])
+
+    with translation.override("fr"):
+        response = client.get(reverse("publishing_sandbox"))
+
+    assert "bin/demo" in response.content.decode()
+
+
+def test_only_administrators_may_send_a_post_at_once(client, roles_people):
+    post = PostFactory()
+    client.force_login(roles_people[roles.COMMUNITY_MANAGER.key])
+
+    response = client.post(reverse("publishing_send_now", args=[post.pk]))
+
+    # Wagtail turns the refusal into a redirect to the dashboard with a message.
+    assert response.status_code == 302
+    assert response.url == reverse("wagtailadmin_home")
+    assert not post.publications.exists()
+
+
+def test_a_post_not_yet_approved_is_not_sent(client, roles_people, sandbox):
+    account = SocialAccountFactory(network="x")
+    post = PostFactory()
+    post.variants.create(account=account, text="Pas encore validé")
+    client.force_login(roles_people[roles.ADMINISTRATOR.key])
+
+    with translation.override("fr"):
+        response = client.post(reverse("publishing_send_now", args=[post.pk]), follow=True)
+
+    assert "pas encore validé" in response.content.decode().lower()
+    assert sandbox.received == []
+    assert not Post.objects.get(pk=post.pk).publications.exists()
