@@ -183,7 +183,7 @@ def sandbox_page(request):
 def check_variant(request):
     """The editor's live counter: the length as the network counts it, and the problems."""
     if not request.user.has_perm("cms.change_post") and not request.user.has_perm("cms.add_post"):
-        raise PermissionDenied
+        return HttpResponseForbidden()
     try:
         account = SocialAccount.objects.get(pk=int(request.POST.get("account", "")))
         images = [
