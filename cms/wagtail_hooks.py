@@ -1,5 +1,6 @@
 """The cms part of the admin: posts, campaigns and territories, with search and filters."""
 
+from django import forms
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import (
@@ -95,7 +96,8 @@ class PostViewSet(SnippetViewSet):
                         "variants",
                         label=_("Network versions"),
                         panels=[
-                            FieldPanel("account"),
+                            # A plain list: a handful of accounts, chosen by keyboard.
+                            FieldPanel("account", widget=forms.Select),
                             FieldPanel("text"),
                             FieldPanel("format"),
                             FieldPanel("thread_text"),
