@@ -77,7 +77,17 @@ def sandbox(_sandbox_server, settings):
     settings.CRIEUR_NETWORK_TIMEOUT = 0.4
     settings.CRIEUR_INSTAGRAM_POLL_SECONDS = 0
     settings.CRIEUR_INSTAGRAM_POLL_ATTEMPTS = 3
+    settings.CRIEUR_LINKEDIN_POLL_SECONDS = 0
     return _sandbox_server
+
+
+@pytest.fixture(autouse=True)
+def _forget_renditions():
+    """Ids come back after a rollback, but Wagtail's rendition cache would outlive the
+    test and point at files of an earlier test's media folder."""
+    from django.core.cache import caches
+
+    caches["renditions"].clear()
 
 
 @pytest.fixture(autouse=True)

@@ -42,3 +42,8 @@ else:
 CELERY_BEAT_SCHEDULE_FILENAME = f"{_TEST_VAR}/celerybeat-schedule"
 STATIC_ROOT = f"{_TEST_VAR}/static"
 os.makedirs(STATIC_ROOT, exist_ok=True)
+# Wagtail's rendition cache stays in each test process, emptied before every test.
+CACHES["renditions"] = {  # noqa: F405
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "renditions",
+}
