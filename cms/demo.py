@@ -101,6 +101,31 @@ def _account(network, name, handle, remote_id) -> SocialAccount:
     return account
 
 
+def _whatsapp_list(account, territories) -> None:
+    """The WhatsApp broadcast list: the approved template, and three people who opted in."""
+    from django.utils import timezone
+
+    from publishing.broadcast import BroadcastSetup, Subscriber
+
+    BroadcastSetup.objects.get_or_create(
+        account=account, defaults={"template_name": "actualites", "template_language": "fr"}
+    )
+    for phone, territory in (
+        ("+33611111111", None),
+        ("+33622222222", "Centre-ville"),
+        ("+33633333333", "Hauts-de-Bourg"),
+    ):
+        Subscriber.objects.get_or_create(
+            account=account,
+            phone=phone,
+            defaults={
+                "territory": territories[territory] if territory else None,
+                "opted_in_at": timezone.now(),
+                "source": Subscriber.Source.KEYWORD,
+            },
+        )
+
+
 # One post adapted to all five networks, approved: ready to be sent to the sandbox.
 FIVE_NETWORKS_TITLE = "Collecte des sapins de Noël"
 FIVE_NETWORKS_TEXT = (
@@ -257,5 +282,6 @@ def demo_load() -> list:
             # "approved" finishes the Standard circuit; "second_round" moves on to the
             # elected official's round of the Sensitive one.
             task_state.specific.approve(user=director, comment="Parfait, merci.")
+        _whatsapp_list(accounts[Network.WHATSAPP], territories)
         _five_networks_post(author, director, accounts, territories["Centre-ville"])
     return list(people.values())

@@ -17,4 +17,14 @@ def configured_sandbox(**kwargs) -> Sandbox:
         "linkedin": config.client("linkedin")[1],
         "whatsapp": config.client("meta")[1],
     }
-    return Sandbox(webhook_urls=webhook_urls, secrets=secrets, **kwargs)
+    sandbox = Sandbox(webhook_urls=webhook_urls, secrets=secrets, **kwargs)
+    # The demo's WhatsApp number (cms.demo), so that connecting it by token works.
+    from .whatsapp import phone_number_register
+
+    phone_number_register(
+        sandbox,
+        "4004",
+        display_phone_number="+33 6 00 00 00 00",
+        verified_name="Bourg-sur-Lac Infos",
+    )
+    return sandbox
