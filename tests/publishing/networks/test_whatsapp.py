@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cms.models import Theme
 from publishing import networks
@@ -32,6 +32,13 @@ from publishing.sandbox.whatsapp import phone_number_register
 from tests.factories import SocialAccountFactory, TerritoryFactory, post_with_variant
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """These tests read the messages in English; the French catalogue is tested apart."""
+    with translation.override("en"):
+        yield
 
 PHONE_ID = "4004"
 TOKEN = "sandbox-whatsapp-token"
