@@ -287,4 +287,6 @@ class Variant(Orderable):
     def clean(self) -> None:
         super().clean()
         self.image_number_list()
+
+
 from .broadcast import BroadcastSetup, Delivery, Subscriber  # noqa: E402, F401 - models of the broadcast list

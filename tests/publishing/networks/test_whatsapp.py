@@ -40,6 +40,7 @@ def _english():
     with translation.override("en"):
         yield
 
+
 PHONE_ID = "4004"
 TOKEN = "sandbox-whatsapp-token"
 SECRET = "sandbox-meta-secret"
