@@ -78,6 +78,7 @@ def sandbox(_sandbox_server, settings):
     settings.CRIEUR_INSTAGRAM_POLL_SECONDS = 0
     settings.CRIEUR_INSTAGRAM_POLL_ATTEMPTS = 3
     settings.CRIEUR_LINKEDIN_POLL_SECONDS = 0
+    settings.CRIEUR_X_POLL_SECONDS = 0
     return _sandbox_server
 
 

@@ -123,6 +123,8 @@ CRIEUR_INSTAGRAM_HASHTAG_CAP = env.int("CRIEUR_INSTAGRAM_HASHTAG_CAP", default=3
 # Instagram containers: how often and how long to poll until FINISHED.
 CRIEUR_INSTAGRAM_POLL_SECONDS = env.float("CRIEUR_INSTAGRAM_POLL_SECONDS", default=2.0)
 CRIEUR_INSTAGRAM_POLL_ATTEMPTS = env.int("CRIEUR_INSTAGRAM_POLL_ATTEMPTS", default=30)
+# X videos: how long to wait at most between two processing checks.
+CRIEUR_X_POLL_SECONDS = env.float("CRIEUR_X_POLL_SECONDS", default=5.0)
 # LinkedIn videos: how often to ask whether the upload is AVAILABLE.
 CRIEUR_LINKEDIN_POLL_SECONDS = env.float("CRIEUR_LINKEDIN_POLL_SECONDS", default=3.0)
 
