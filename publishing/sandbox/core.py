@@ -258,6 +258,7 @@ class Sandbox:
             return self._as_response(handler(request, **values))(environ, start_response)
         entry = self._record(network, request)
         fault = self.take_fault(network, request)
+        request.environ["sandbox.fault"] = fault  # for kinds the handler plays out itself
         response = None
         if fault and network in self.renderers:
             response = self.renderers[network](fault, request)

@@ -64,7 +64,7 @@ PAYLOADS = {
 }
 
 
-SOURCES = ["x", "linkedin", "whatsapp"]
+SOURCES = ["meta", "x", "linkedin", "whatsapp"]
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ def consent(authorize_url: str) -> str:
 
 @pytest.mark.parametrize(
     ("provider", "networks"),
-    [("x", {"x"}), ("linkedin", {"linkedin"})],
+    [("x", {"x"}), ("meta", {"facebook", "instagram"}), ("linkedin", {"linkedin"})],
 )
 def test_an_administrator_connects_accounts_through_the_oauth_flow(
     client, roles_people, sandbox, provider, networks

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 TEXT = "Collecte des sapins du 2 au 20 janvier : 12 points dans la ville. #Recyclage"
 
 
-NETWORKS = ("x", "linkedin", "whatsapp")
+NETWORKS = ("x", "facebook", "instagram", "linkedin", "whatsapp")
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def approved_post(accounts, *, texts=None):
     return Post.objects.get(pk=post.pk)
 
 
-def test_an_approved_post_reaches_each_of_its_networks(client, roles_people, sandbox, five_accounts):
+def test_an_approved_post_reaches_all_five_networks(client, roles_people, sandbox, five_accounts):
     post = approved_post(five_accounts, texts={"x": "Sapins : 12 points de collecte #Recyclage"})
     client.force_login(roles_people[roles.ADMINISTRATOR.key])
 
@@ -61,6 +61,8 @@ def test_an_approved_post_reaches_each_of_its_networks(client, roles_people, san
     assert Attempt.objects.filter(outcome=Attempt.Outcome.PUBLISHED).count() == len(NETWORKS)
     tweet = sandbox.requests_to("x", method="POST", path="/2/tweets")[-1]
     assert tweet.json["text"] == "Sapins : 12 points de collecte #Recyclage"
+    assert sandbox.requests_to("facebook", method="POST", path="/feed")
+    assert sandbox.requests_to("instagram", method="POST", path="/media_publish")
     assert sandbox.requests_to("linkedin", method="POST", path="/rest/posts")
     assert sandbox.requests_to("whatsapp", method="POST", path="/messages")
 
