@@ -1,6 +1,7 @@
 """Instagram professional accounts through Meta's official SDK (`facebook-business`):
-containers (image, carousel, reel, story), status polling until FINISHED, publishing,
-the daily publishing quota read before publishing, the first comment.
+containers (image, carousel, reel, story) polled until FINISHED, the publishing quota
+read first, `media_publish`, the first comment; comments, metrics. OAuth and webhooks
+are Meta's, shared with Facebook (meta.py).
 
 `account.remote_id` is the Instagram user id; `credentials["access_token"]` the token of
 the Page it is linked to.
@@ -14,170 +15,270 @@ from django.utils.translation import gettext as _
 
 from . import meta
 from .base import Inbound, Metrics, RateLimited, Rejected, RemoteRef, Transient
-from .facebook import FacebookNetwork
+from .common import NetworkBase
+
+MAX_CAROUSEL = 10
+DEFAULT_QUOTA_SECONDS = 86_400
+COMMENT_FIELDS = "id,text,username,timestamp,from{id,username},parent_id"
 
 
-class InstagramNetwork(FacebookNetwork):
+def _token(account) -> str:
+    return (account.credentials or {}).get("access_token", "")
+
+
+class InstagramNetwork(NetworkBase):
     name = "instagram"
 
+    def _call(self, account, method, path, params=None, *, safe=False) -> dict:
+        return meta.call(self.name, _token(account), method, path, params, safe=safe)
+
+    # -- publishing ------------------------------------------------------------------------
+
     def publish(self, variant, *, key, done_parts=(), on_part=None) -> RemoteRef:
+        """Quota, container(s), status until FINISHED, `media_publish`, then the first
+        comment as a part. Containers are never seen until published, so everything
+        before `media_publish` may be done again; `key` has no place in the API."""
         account = variant.account
         out = self.outgoing(variant)
-        done = list(done_parts)
+        done = [str(part) for part in done_parts if part]
         if done:
             media_id = done[0]
         else:
+            plan = self._plan(out)  # refuses before any call
             self._check_quota(account)
-            container = self._container(account, out, variant.format)
+            container = self._create(account, plan)
             self._wait_until_finished(account, container)
-            media_id = self._call(
+            answer = self._call(
                 account, "POST", (account.remote_id, "media_publish"), {"creation_id": container}
-            )["id"]
+            )
+            media_id = meta.created_id(answer, self.name)
             if on_part:
                 on_part(media_id)
-        parts = list(done[1:])
+        parts = done[1:]
         if out.first_comment and not parts:
-            comment = self._call(
+            answer = self._call(
                 account, "POST", (media_id, "comments"), {"message": out.first_comment}
             )
-            parts.append(comment["id"])
+            comment_id = meta.created_id(answer, self.name)
+            parts.append(comment_id)
             if on_part:
-                on_part(comment["id"])
+                on_part(comment_id)
         return RemoteRef(network=self.name, id=media_id, parts=tuple(parts))
 
+    def _plan(self, out) -> tuple[dict, list[dict]]:
+        """(the container to publish, its carousel children), as Graph parameters."""
+        images, video = out.images, out.video
+        if out.format == "story":
+            if video is not None:
+                return {"media_type": "STORIES", "video_url": video.url}, []
+            if images:  # stories take neither caption nor alt text
+                return {"media_type": "STORIES", "image_url": images[0].url}, []
+        elif video is not None and not images:
+            # Instagram publishes every single video as a reel.
+            return {"media_type": "REELS", "video_url": video.url, "caption": out.text}, []
+        elif len(images) == 1 and video is None:
+            image = images[0]
+            return {"image_url": image.url, "caption": out.text, "alt_text": image.alt_text}, []
+        elif images:
+            items = [*images, *([video] if video is not None else [])]
+            if len(items) > MAX_CAROUSEL:
+                raise Rejected(
+                    _(
+                        "An Instagram carousel takes at most %(max)d images and videos: "
+                        "remove %(extra)d of them."
+                    )
+                    % {"max": MAX_CAROUSEL, "extra": len(items) - MAX_CAROUSEL},
+                    network=self.name,
+                )
+            children = [
+                {"image_url": image.url, "alt_text": image.alt_text, "is_carousel_item": True}
+                for image in images
+            ]
+            if video is not None:
+                children.append(
+                    {"media_type": "VIDEO", "video_url": video.url, "is_carousel_item": True}
+                )
+            return {"media_type": "CAROUSEL", "caption": out.text}, children
+        raise Rejected(
+            _("Instagram needs an image or a video: add one to the post."), network=self.name
+        )
+
     def _check_quota(self, account) -> None:
+        """Instagram allows a number of API publications per 24 hours (50 today): read
+        it before creating anything, rather than learn it from a refusal."""
         answer = self._call(
             account,
             "GET",
             (account.remote_id, "content_publishing_limit"),
             {"fields": "quota_usage,config"},
+            safe=True,
         )
         for entry in answer.get("data", []):
-            total = entry.get("config", {}).get("quota_total")
-            duration = entry.get("config", {}).get("quota_duration", 86400)
-            if total is not None and entry.get("quota_usage", 0) >= total:
-                raise RateLimited(
-                    _("Instagram's publishing quota (%(total)d posts in 24 hours) is used up.")
-                    % {"total": total},
-                    network=self.name,
-                    reset_at=datetime.now(UTC) + timedelta(seconds=int(duration)),
-                    body=answer,
-                )
-
-    def _container(self, account, out, format: str) -> str:
-        user = account.remote_id
-        if format in ("reel", "story") and out.video is not None:
-            params = {
-                "media_type": "REELS" if format == "reel" else "STORIES",
-                "video_url": out.video.url,
-                "caption": out.text,
-            }
-            return self._call(account, "POST", (user, "media"), params)["id"]
-        images = out.images
-        if not images:
-            raise Rejected(
-                _("Instagram needs an image or a video: add one to the post."), network=self.name
+            quota = entry.get("config") or {}
+            total = quota.get("quota_total")
+            if total is None or int(entry.get("quota_usage") or 0) < int(total):
+                continue
+            # The window slides; when the oldest post leaves it is not given: the latest.
+            seconds = int(quota.get("quota_duration") or DEFAULT_QUOTA_SECONDS)
+            raise RateLimited(
+                _("Instagram's publishing quota (%(total)d posts in 24 hours) is used up.")
+                % {"total": int(total)},
+                network=self.name,
+                reset_at=datetime.now(UTC) + timedelta(seconds=seconds),
+                body=answer,
             )
-        if len(images) == 1 or format == "story":
-            params = {"image_url": images[0].url, "alt_text": images[0].alt_text}
-            if format == "story":
-                params["media_type"] = "STORIES"
-            else:
-                params["caption"] = out.text
-            return self._call(account, "POST", (user, "media"), params)["id"]
-        children = [
-            self._call(
-                account,
-                "POST",
-                (user, "media"),
-                {"image_url": image.url, "alt_text": image.alt_text, "is_carousel_item": "true"},
-            )["id"]
-            for image in images[:10]
-        ]
-        params = {"media_type": "CAROUSEL", "children": ",".join(children), "caption": out.text}
-        return self._call(account, "POST", (user, "media"), params)["id"]
+
+    def _create(self, account, plan) -> str:
+        params, children = plan
+        user = account.remote_id
+        if children:
+            ids = []
+            for child in children:
+                answer = self._call(account, "POST", (user, "media"), child, safe=True)
+                child_id = meta.created_id(answer, self.name)
+                if child.get("media_type") == "VIDEO":
+                    self._wait_until_finished(account, child_id)
+                ids.append(child_id)
+            params = {**params, "children": ",".join(ids)}
+        answer = self._call(account, "POST", (user, "media"), params, safe=True)
+        return meta.created_id(answer, self.name)
 
     def _wait_until_finished(self, account, container: str) -> None:
-        for attempt in range(settings.CRIEUR_INSTAGRAM_POLL_ATTEMPTS):
-            answer = self._call(account, "GET", (container,), {"fields": "status_code,status"})
+        attempts = max(1, int(settings.CRIEUR_INSTAGRAM_POLL_ATTEMPTS))
+        for attempt in range(attempts):
+            answer = self._call(
+                account, "GET", (container,), {"fields": "status_code,status"}, safe=True
+            )
             status = answer.get("status_code")
             if status in ("FINISHED", "PUBLISHED"):
                 return
             if status in ("ERROR", "EXPIRED"):
                 raise Rejected(
                     _(
-                        "Instagram could not prepare the media (%(status)s): check the image or "
-                        "video and try again."
+                        "Instagram could not prepare the media (%(status)s): check the image "
+                        "or the video (format, size, proportions), then send the post again."
                     )
                     % {"status": answer.get("status") or status},
                     network=self.name,
                     body=answer,
                 )
-            if attempt + 1 < settings.CRIEUR_INSTAGRAM_POLL_ATTEMPTS:
+            if attempt + 1 < attempts:
                 time.sleep(settings.CRIEUR_INSTAGRAM_POLL_SECONDS)
         raise Transient(
             _("Instagram is still preparing the media: it will be tried again."),
             network=self.name,
             retry_after=60,
+            body={"container": container},
         )
 
     def delete(self, ref, *, account) -> None:
         raise Rejected(
-            _("Instagram does not let applications delete a post: delete it in the Instagram app."),
+            _(
+                "Instagram does not let applications delete a post: delete it in the "
+                "Instagram app, then mark it deleted here."
+            ),
             network=self.name,
         )
 
+    # -- comments ---------------------------------------------------------------------------
+
+    def _inbound(self, account, comment: dict, media_id: str) -> Inbound | None:
+        author = comment.get("from") or {}
+        if str(author.get("id", "")) == str(account.remote_id):
+            return None  # the account's own replies
+        parent = comment.get("parent_id")
+        username = author.get("username") or comment.get("username", "")
+        return Inbound(
+            network=self.name,
+            remote_id=str(comment["id"]),
+            kind="reply" if parent else "comment",
+            text=comment.get("text", ""),
+            author_id=str(author.get("id") or username),
+            author_name=username,
+            created_at=meta.when(comment.get("timestamp")),
+            in_reply_to=str(parent or media_id),
+            raw=comment,
+        )
+
     def fetch_replies(self, account, since: datetime | None) -> list[Inbound]:
+        """Comments (and their replies) on the account's recent media since `since`."""
         media = self._call(
-            account, "GET", (account.remote_id, "media"), {"fields": "id,timestamp"}
+            account,
+            "GET",
+            (account.remote_id, "media"),
+            {"fields": "id,timestamp", "limit": 25},
+            safe=True,
         ).get("data", [])
         inbound = []
         for item in media:
             comments = self._call(
-                account, "GET", (item["id"], "comments"), {"fields": "id,text,username,timestamp"}
-            )
-            for comment in comments.get("data", []):
-                created = meta._when(comment.get("timestamp"))
-                if since and created < since:
-                    continue
-                inbound.append(
-                    Inbound(
-                        network=self.name,
-                        remote_id=comment["id"],
-                        kind="comment",
-                        text=comment.get("text", ""),
-                        author_id=comment.get("username", ""),
-                        author_name=comment.get("username", ""),
-                        created_at=created,
-                        in_reply_to=item["id"],
-                        raw=comment,
-                    )
-                )
+                account,
+                "GET",
+                (item["id"], "comments"),
+                {"fields": f"{COMMENT_FIELDS},replies{{{COMMENT_FIELDS}}}"},
+                safe=True,
+            ).get("data", [])
+            for comment in comments:
+                replies = (comment.get("replies") or {}).get("data", [])
+                for entry in (comment, *replies):
+                    found = self._inbound(account, entry, item["id"])
+                    if found and (since is None or found.created_at >= since):
+                        inbound.append(found)
         return inbound
 
     def reply(self, inbound, text: str, *, account) -> RemoteRef:
-        answer = self._call(account, "POST", (inbound.remote_id, "replies"), {"message": text})
-        return RemoteRef(network=self.name, id=answer["id"])
+        # Instagram threads one level deep: a reply to a reply answers its parent comment.
+        target = inbound.in_reply_to if inbound.kind == "reply" else inbound.remote_id
+        answer = self._call(account, "POST", (target, "replies"), {"message": text})
+        return RemoteRef(network=self.name, id=meta.created_id(answer, self.name))
 
     def hide(self, inbound, *, account) -> None:
-        self._call(account, "POST", (inbound.remote_id,), {"hide": "true"})
+        self._call(account, "POST", (inbound.remote_id,), {"hide": True}, safe=True)
+
+    # -- reading back ------------------------------------------------------------------------
 
     def metrics(self, ref, *, account) -> Metrics:
-        answer = self._call(account, "GET", (ref.id,), {"fields": "like_count,comments_count"})
+        answer = self._call(
+            account, "GET", (ref.id,), {"fields": "like_count,comments_count"}, safe=True
+        )
         return Metrics(
             reactions=answer.get("like_count"), comments=answer.get("comments_count"), raw=answer
         )
 
     def find_recent(self, account, *, text: str, since: datetime) -> RemoteRef | None:
         media = self._call(
-            account, "GET", (account.remote_id, "media"), {"fields": "id,caption,timestamp"}
+            account,
+            "GET",
+            (account.remote_id, "media"),
+            {"fields": "id,caption,timestamp", "limit": 25},
+            safe=True,
         )
+        wanted = text.strip()
         for item in media.get("data", []):
-            if meta._when(item.get("timestamp")) >= since and (
-                item.get("caption", "").strip() == text.strip()
-            ):
-                return RemoteRef(network=self.name, id=item["id"])
+            if meta.when(item.get("timestamp")) < since:
+                continue
+            if wanted and (item.get("caption") or "").strip() == wanted:
+                return RemoteRef(network=self.name, id=str(item["id"]))
         return None
+
+    # -- webhooks and OAuth: Meta's, the same as Facebook's ----------------------------------
+
+    def verify_webhook(self, body: bytes, headers: dict) -> bool:
+        return meta.verify_webhook(body, headers)
+
+    def parse_webhook(self, payload: dict) -> list[Inbound]:
+        return meta.parse_webhook(payload)
+
+    def authorization_url(self, *, redirect_uri, state, code_challenge) -> str:
+        return meta.authorization_url(
+            redirect_uri=redirect_uri, state=state, code_challenge=code_challenge
+        )
+
+    def connect(self, *, code, redirect_uri, code_verifier):
+        return meta.connect(code=code, redirect_uri=redirect_uri, code_verifier=code_verifier)
+
+    def refresh(self, account):
+        return meta.refresh(account)
 
 
 NETWORK = InstagramNetwork()
