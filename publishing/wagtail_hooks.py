@@ -13,6 +13,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from . import views
+from .broadcast import BroadcastSetup, Subscriber
 from .models import SocialAccount
 from .networks import config
 from .selectors import scheduler_health
@@ -129,3 +130,30 @@ def live_counter_js():
         static("publishing/live_counter.js"),
         reverse("publishing_check_variant"),
     )
+
+
+class BroadcastSetupViewSet(SnippetViewSet):
+    """Administrators set each WhatsApp number's mode, approved template and channel admins."""
+
+    model = BroadcastSetup
+    icon = "mail"
+    menu_label = _("WhatsApp broadcast settings")
+    add_to_settings_menu = True
+    list_display = ["account", "mode", "template_name"]
+
+
+class SubscriberViewSet(SnippetViewSet):
+    """The citizens who opted in to a WhatsApp list; they subscribe and leave by message."""
+
+    model = Subscriber
+    icon = "group"
+    menu_label = _("WhatsApp subscribers")
+    add_to_settings_menu = True
+    list_display = ["phone", "account", "territory", "opted_in_at", "opted_out_at"]
+    list_filter = ["account", "territory", "source"]
+    search_fields = ["phone"]
+    ordering = ["-opted_in_at"]
+
+
+register_snippet(BroadcastSetupViewSet)
+register_snippet(SubscriberViewSet)

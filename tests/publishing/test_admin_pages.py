@@ -129,3 +129,22 @@ def test_a_post_not_yet_approved_is_not_sent(client, roles_people, sandbox):
     assert "pas encore validé" in response.content.decode().lower()
     assert sandbox.received == []
     assert not Post.objects.get(pk=post.pk).publications.exists()
+
+
+def test_administrators_manage_the_whatsapp_list_in_the_admin(client, roles_people):
+    from django.utils import timezone
+
+    from publishing.broadcast import BroadcastSetup, Subscriber
+
+    account = SocialAccountFactory(network="whatsapp")
+    BroadcastSetup.objects.create(account=account, template_name="actualites")
+    Subscriber.objects.create(
+        account=account, phone="+33612345678", opted_in_at=timezone.now(), source="keyword"
+    )
+    client.force_login(roles_people[roles.ADMINISTRATOR.key])
+
+    subscribers = client.get(reverse("wagtailsnippets_publishing_subscriber:list"))
+    setups = client.get(reverse("wagtailsnippets_publishing_broadcastsetup:list"))
+
+    assert "+33612345678" in subscribers.content.decode()
+    assert "actualites" in setups.content.decode()
