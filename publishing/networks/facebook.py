@@ -29,7 +29,7 @@ def message_of(out) -> str:
     return text
 
 
-class FacebookNetwork(NetworkBase):
+class FacebookNetwork(meta.MetaAppMixin, NetworkBase):
     name = "facebook"
 
     def _call(self, account, method, path, params=None, *, safe=False) -> dict:
@@ -200,26 +200,6 @@ class FacebookNetwork(NetworkBase):
                     network=self.name, id=post["id"], url=POST_URL.format(id=post["id"])
                 )
         return None
-
-    # -- webhooks and OAuth (shared with Instagram, see meta.py) -----------------------------
-
-    def verify_webhook(self, body: bytes, headers: dict) -> bool:
-        return meta.verify_webhook(body, headers)
-
-    def parse_webhook(self, payload: dict) -> list[Inbound]:
-        """Page and Instagram comments alike: Meta sends both to one webhook."""
-        return meta.parse_webhook(payload)
-
-    def authorization_url(self, *, redirect_uri, state, code_challenge) -> str:
-        return meta.authorization_url(
-            redirect_uri=redirect_uri, state=state, code_challenge=code_challenge
-        )
-
-    def connect(self, *, code, redirect_uri, code_verifier):
-        return meta.connect(code=code, redirect_uri=redirect_uri, code_verifier=code_verifier)
-
-    def refresh(self, account):
-        return meta.refresh(account)
 
 
 NETWORK = FacebookNetwork()

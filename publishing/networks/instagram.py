@@ -26,7 +26,7 @@ def _token(account) -> str:
     return (account.credentials or {}).get("access_token", "")
 
 
-class InstagramNetwork(NetworkBase):
+class InstagramNetwork(meta.MetaAppMixin, NetworkBase):
     name = "instagram"
 
     def _call(self, account, method, path, params=None, *, safe=False) -> dict:
@@ -260,25 +260,6 @@ class InstagramNetwork(NetworkBase):
             if wanted and (item.get("caption") or "").strip() == wanted:
                 return RemoteRef(network=self.name, id=str(item["id"]))
         return None
-
-    # -- webhooks and OAuth: Meta's, the same as Facebook's ----------------------------------
-
-    def verify_webhook(self, body: bytes, headers: dict) -> bool:
-        return meta.verify_webhook(body, headers)
-
-    def parse_webhook(self, payload: dict) -> list[Inbound]:
-        return meta.parse_webhook(payload)
-
-    def authorization_url(self, *, redirect_uri, state, code_challenge) -> str:
-        return meta.authorization_url(
-            redirect_uri=redirect_uri, state=state, code_challenge=code_challenge
-        )
-
-    def connect(self, *, code, redirect_uri, code_verifier):
-        return meta.connect(code=code, redirect_uri=redirect_uri, code_verifier=code_verifier)
-
-    def refresh(self, account):
-        return meta.refresh(account)
 
 
 NETWORK = InstagramNetwork()

@@ -466,3 +466,25 @@ def parse_webhook(payload: dict) -> list[Inbound]:
             if item is not None:
                 inbound.append(item)
     return inbound
+
+
+class MetaAppMixin:
+    """Webhooks and OAuth belong to Crieur's Meta app, the same for Facebook and Instagram."""
+
+    def verify_webhook(self, body: bytes, headers: dict) -> bool:
+        return verify_webhook(body, headers)
+
+    def parse_webhook(self, payload: dict) -> list[Inbound]:
+        """Page and Instagram comments alike: Meta sends both to one webhook."""
+        return parse_webhook(payload)
+
+    def authorization_url(self, *, redirect_uri, state, code_challenge) -> str:
+        return authorization_url(
+            redirect_uri=redirect_uri, state=state, code_challenge=code_challenge
+        )
+
+    def connect(self, *, code, redirect_uri, code_verifier):
+        return connect(code=code, redirect_uri=redirect_uri, code_verifier=code_verifier)
+
+    def refresh(self, account):
+        return refresh(account)
