@@ -183,6 +183,15 @@ class Post(
             "an elected official must approve too."
         ),
     )
+    planned_at = models.DateTimeField(
+        _("publish on"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the post should go out. Once approved, it is scheduled at this time on "
+            "each of its networks; moving it on the calendar keeps its approval."
+        ),
+    )
     notes_for_approvers = models.TextField(
         _("notes for approvers"),
         blank=True,
@@ -222,6 +231,16 @@ class Post(
         if self.approval_workflow_id and self.approval_workflow.active:
             return self.approval_workflow
         return self.get_default_workflow()
+
+    def with_content_json(self, content):
+        """A revision's copy of the post keeps the planned time of the post itself.
+
+        The planned time is a scheduling fact, not approved content: moving it on the
+        calendar changes the post row, and no revision may bring an older time back.
+        """
+        obj = super().with_content_json(content)
+        obj.planned_at = self.planned_at
+        return obj
 
     def clean(self) -> None:
         super().clean()

@@ -114,6 +114,7 @@ class PostViewSet(SnippetViewSet):
             ),
             ObjectList(
                 [
+                    FieldPanel("planned_at"),
                     FieldRowPanel([FieldPanel("campaign"), FieldPanel("territory")]),
                     FieldPanel("themes"),
                     MultiFieldPanel(

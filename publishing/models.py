@@ -39,6 +39,15 @@ class SocialAccount(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.CONNECTED
     )
     token_expires_at = models.DateTimeField(_("token expires at"), null=True, blank=True)
+    cutoff = models.DurationField(
+        _("cut-off"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "How late a publication may still go out (for example 2:00:00 for two hours); "
+            "later, it is marked missed. Empty: the installation's default."
+        ),
+    )
     # Access and refresh tokens, secrets: encrypted at rest, never shown in the admin.
     credentials = EncryptedJSONField(_("credentials"), blank=True, default=dict, editable=False)
     history = HistoricalRecords(excluded_fields=["credentials"])
@@ -102,6 +111,11 @@ class Publication(models.Model):
     remote_parts = models.JSONField(default=list, blank=True)
     remote_data = models.JSONField(default=dict, blank=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    # The next try is not before this (retries with backoff, rate limits); empty: at once.
+    not_before = models.DateTimeField(_("next try"), null=True, blank=True)
+    # When a worker claimed it (state publishing): a stale claim means a crashed worker.
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    tries = models.PositiveSmallIntegerField(_("tries"), default=0)
     error = models.TextField(_("reason"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -119,10 +133,18 @@ class Publication(models.Model):
         verbose_name = _("publication")
         verbose_name_plural = _("publications")
         permissions = [("send_now", _("Can send a post to the networks at once"))]
-        indexes = [models.Index(fields=["state", "scheduled_at"])]
+        indexes = [
+            models.Index(fields=["state", "scheduled_at"]),
+            models.Index(fields=["state", "not_before"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.post} → {self.account} @ {self.scheduled_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        """Not yet on the network and not given up: it can still be moved or cancelled."""
+        return self.state in (self.State.SCHEDULED, self.State.FROZEN)
 
 
 class Attempt(models.Model):
@@ -287,6 +309,57 @@ class Variant(Orderable):
     def clean(self) -> None:
         super().clean()
         self.image_number_list()
+
+
+class CalendarFeed(models.Model):
+    """A person's secret address for the calendar in their own agenda (iCal)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class ImportJob(models.Model):
+    """One bulk import of scheduled posts from a spreadsheet, checked row by row."""
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", _("Checking")
+        CHECKED = "checked", _("Checked")
+        IMPORTING = "importing", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    file_name = models.CharField(_("file"), max_length=255)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.CHECKING
+    )
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    # The rows as read and, for each, its problems: the report the user reads.
+    rows = models.JSONField(default=list, blank=True)
+    created_posts = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return self.file_name
 
 
 from .broadcast import BroadcastSetup, Delivery, Subscriber  # noqa: E402, F401 - models of the broadcast list

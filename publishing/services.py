@@ -261,3 +261,197 @@ def accounts_save_grants(*, grants) -> list[SocialAccount]:
             account.save()
             accounts.append(account)
     return accounts
+
+
+# -- Scheduling and the calendar ------------------------------------------------------------
+
+
+def schedule_problem(*, at, now=None) -> str | None:
+    """Why nothing may be scheduled at `at`, in words the user can act on; else None."""
+    from policies.selectors import period_at
+
+    now = now or timezone.now()
+    if at <= now:
+        return gettext("Choose a time in the future: %(at)s has passed.") % {
+            "at": timezone.localtime(at).strftime("%d/%m/%Y %H:%M")
+        }
+    period = period_at(at)
+    if period is not None:
+        reason = period.reason or period.get_kind_display()
+        return gettext(
+            "Nothing may be published during “%(name)s” (%(start)s – %(end)s): %(reason)s "
+            "Choose a time outside this period."
+        ) % {
+            "name": period.name,
+            "start": timezone.localtime(period.starts_at).strftime("%d/%m/%Y %H:%M"),
+            "end": timezone.localtime(period.ends_at).strftime("%d/%m/%Y %H:%M"),
+            "reason": reason.rstrip(".") + ".",
+        }
+    return None
+
+
+def _log(*, post, action: str, by, data: dict) -> None:
+    from wagtail.log_actions import log
+
+    log(instance=post, action=action, user=by, data=data)
+
+
+def _when(at) -> str:
+    return timezone.localtime(at).isoformat(timespec="minutes")
+
+
+def _enqueue(publication: Publication) -> None:
+    """Once committed, hand the publication to the workers for its due time."""
+    from .scheduler import publication_enqueue
+
+    transaction.on_commit(lambda: publication_enqueue(publication_id=publication.pk))
+
+
+def publications_sync(*, post, by=None) -> list[Publication]:
+    """Make the post's open publications match its approved revision and planned time.
+
+    Called when a revision is approved: open publications now carry the new approved
+    revision; each account of that revision gets one publication at the planned time;
+    an account that left the approved version has its open publication cancelled.
+    """
+    revision = post.live_revision
+    if revision is None or post.planned_at is None:
+        return []
+    approved = revision.as_object()
+    accounts = {v.account_id: v.account for v in approved.variants.all() if v.account_id}
+    result = []
+    with transaction.atomic():
+        open_ = {
+            p.account_id: p
+            for p in Publication.objects.select_for_update()
+            .filter(post=post, state__in=[Publication.State.SCHEDULED, Publication.State.FROZEN])
+            .order_by("pk")
+        }
+        for account_id, publication in open_.items():
+            if account_id not in accounts:
+                publication.state = Publication.State.CANCELLED
+                publication.error = gettext("This account is no longer in the approved version.")
+                publication._history_user = by
+                publication.save()
+        sent = set(
+            Publication.objects.filter(post=post, revision=revision)
+            .exclude(state__in=[Publication.State.SCHEDULED, Publication.State.CANCELLED])
+            .values_list("account_id", flat=True)
+        )
+        for account_id, account in accounts.items():
+            publication = open_.get(account_id)
+            if publication is None:
+                if account_id in sent:
+                    continue  # this revision already went out there: never twice
+                publication = Publication(
+                    post=post, account=account, scheduled_at=post.planned_at, created_by=by
+                )
+            publication.revision = revision
+            publication._history_user = by
+            publication.save()
+            _enqueue(publication)
+            result.append(publication)
+    return result
+
+
+def post_schedule(*, post, at, by) -> list[Publication]:
+    """Plan the post for `at`; once approved, its publications go out then.
+
+    Moving a post keeps its approval: only the time changes, never the content.
+    """
+    problem = schedule_problem(at=at)
+    if problem:
+        raise ValidationError(problem)
+    with transaction.atomic():
+        previous = post.planned_at
+        type(post).objects.filter(pk=post.pk).update(planned_at=at)
+        post.planned_at = at
+        _log(
+            post=post,
+            action="publishing.reschedule",
+            by=by,
+            data={"from": _when(previous) if previous else "", "to": _when(at)},
+        )
+        moved = []
+        for publication in (
+            Publication.objects.select_for_update()
+            .filter(post=post, state__in=[Publication.State.SCHEDULED, Publication.State.FROZEN])
+            .order_by("pk")
+        ):
+            moved.append(_publication_move(publication, at=at, by=by))
+        if post.live and not moved:
+            moved = publications_sync(post=post, by=by)
+    return moved
+
+
+def _publication_move(publication: Publication, *, at, by) -> Publication:
+    publication.scheduled_at = at
+    publication.not_before = None
+    publication._history_user = by
+    publication._change_reason = "rescheduled"
+    publication.save()
+    _enqueue(publication)
+    return publication
+
+
+def publication_reschedule(*, publication: Publication, at, by) -> Publication:
+    """Move one publication to `at`; it keeps its approved revision.
+
+    Refused, with the reason, when it has already left or when `at` is in the past or
+    in a blocked period (freeze, pre-election reserve).
+    """
+    problem = schedule_problem(at=at)
+    if problem:
+        raise ValidationError(problem)
+    with transaction.atomic():
+        publication = Publication.objects.select_for_update().get(pk=publication.pk)
+        if not publication.is_open:
+            raise ValidationError(
+                gettext(
+                    "This publication can no longer be moved: it is %(state)s. Schedule the "
+                    "post again instead."
+                )
+                % {"state": publication.get_state_display().lower()}
+            )
+        previous = publication.scheduled_at
+        _publication_move(publication, at=at, by=by)
+        _log(
+            post=publication.post,
+            action="publishing.reschedule",
+            by=by,
+            data={
+                "account": str(publication.account),
+                "from": _when(previous),
+                "to": _when(at),
+            },
+        )
+    return publication
+
+
+def publication_cancel(*, publication: Publication, by) -> Publication:
+    """Give up a publication that has not gone out (or awaits a person's check)."""
+    cancellable = [
+        Publication.State.SCHEDULED,
+        Publication.State.FROZEN,
+        Publication.State.FAILED,
+        Publication.State.UNCONFIRMED,
+        Publication.State.MISSED,
+    ]
+    with transaction.atomic():
+        publication = Publication.objects.select_for_update().get(pk=publication.pk)
+        if publication.state not in cancellable:
+            raise ValidationError(
+                gettext("This publication is %(state)s: it cannot be cancelled.")
+                % {"state": publication.get_state_display().lower()}
+            )
+        publication.state = Publication.State.CANCELLED
+        publication._history_user = by
+        publication._change_reason = "cancelled"
+        publication.save()
+        _log(
+            post=publication.post,
+            action="publishing.cancel",
+            by=by,
+            data={"account": str(publication.account), "at": _when(publication.scheduled_at)},
+        )
+    return publication
