@@ -50,6 +50,23 @@ class SchedulerHealthPanel(Component):
         return {"health": scheduler_health()}
 
 
+@hooks.register("register_log_actions")
+def publishing_log_actions(actions):
+    def rescheduled(data):
+        if data.get("account"):
+            return _("Rescheduled on %(account)s: %(from)s → %(to)s") % data
+        return _("Planned time moved: %(from)s → %(to)s") % {
+            "from": data.get("from") or "—",
+            "to": data.get("to"),
+        }
+
+    def cancelled(data):
+        return _("Publication on %(account)s at %(at)s cancelled") % data
+
+    actions.register_action("publishing.reschedule", _("Reschedule"), rescheduled)
+    actions.register_action("publishing.cancel", _("Cancel publication"), cancelled)
+
+
 @hooks.register("construct_homepage_panels")
 def add_scheduler_health_panel(request, panels):
     panels.append(SchedulerHealthPanel())
