@@ -8,3 +8,10 @@ class PublishingConfig(AppConfig):
     name = "publishing"
     verbose_name = _("Publishing")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from wagtail.signals import published
+
+        from .signals import post_approved
+
+        published.connect(post_approved, dispatch_uid="publishing_post_approved")

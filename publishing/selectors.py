@@ -3,15 +3,30 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
-from .models import Heartbeat
+from .models import Heartbeat, Publication, SocialAccount
 from .networks.checks import NETWORK_NAMES, Draft, ImageInfo, check_text, text_length
 from .networks.limits import LIMITS
 from .services import SCHEDULER
 
 # Beyond this, the dashboard says the scheduler is not running.
 BEAT_STALE_AFTER = timedelta(minutes=2)
+
+
+def due_publications(*, until):
+    """Scheduled publications due by `until` on connected accounts, earliest first.
+
+    A publication waiting for a retry is due at its next try; one on an account to
+    reconnect is held.
+    """
+    return Publication.objects.filter(
+        Q(not_before__isnull=True) | Q(not_before__lte=until),
+        state=Publication.State.SCHEDULED,
+        scheduled_at__lte=until,
+        account__status=SocialAccount.Status.CONNECTED,
+    ).order_by("scheduled_at", "pk")
 
 
 def scheduler_health(*, now=None) -> dict:

@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from .models import Attempt, Heartbeat, Publication, SocialAccount
+from .models import Heartbeat, Publication, SocialAccount
 
 SCHEDULER = "scheduler"
 
@@ -47,109 +47,13 @@ def credentials_key_rotate() -> int:
 # -- Sending ----------------------------------------------------------------------------
 
 
-def _approved_variants(publication) -> list:
-    """The network versions of the exact revision the publication points at."""
-    post = publication.revision.as_object()
-    return [v for v in post.variants.all() if v.account_id == publication.account_id]
-
-
 def publication_send(*, publication: Publication) -> Publication:
-    """Send one publication once, now, and record the attempt and its outcome.
+    """Claim and send one publication now (it must be due); return it as it ends up."""
+    from .scheduler import publication_deliver
 
-    Only the approved revision goes out. Network failures never raise here: they are
-    read from the publication's state and its attempts.
-    """
-    from . import networks
-    from .networks.base import (
-        AuthExpired,
-        Duplicate,
-        NetworkError,
-        RateLimited,
-        Rejected,
-        Transient,
-        Unconfirmed,
+    return publication_deliver(publication_id=publication.pk) or Publication.objects.get(
+        pk=publication.pk
     )
-
-    publication.state = Publication.State.PUBLISHING
-    publication.save(update_fields=["state"])
-    attempt = Attempt.objects.create(publication=publication, started_at=timezone.now())
-    variants = _approved_variants(publication)
-    network = networks.get(publication.account.network)
-
-    def part_sent(remote_id: str) -> None:
-        # Each part's id is kept as soon as the network accepts it: a retry resumes.
-        if not publication.remote_id:
-            publication.remote_id = remote_id
-        else:
-            publication.remote_parts = [*publication.remote_parts, remote_id]
-        publication.save(update_fields=["remote_id", "remote_parts"])
-
-    outcome, message, answer = Attempt.Outcome.ERROR, "", None
-    try:
-        if not variants:
-            raise Rejected(gettext("The approved version has no text for this account."))
-        done = tuple(p for p in [publication.remote_id, *publication.remote_parts] if p)
-        ref = network.publish(
-            variants[0], key=f"crieur-{publication.pk}", done_parts=done, on_part=part_sent
-        )
-    except Duplicate as error:
-        outcome, message, answer = Attempt.Outcome.DUPLICATE, error.message, error.body
-        publication.state = Publication.State.PUBLISHED
-        if error.ref:
-            publication.remote_id = publication.remote_id or error.ref.id
-            publication.remote_url = error.ref.url
-    except AuthExpired as error:
-        outcome, message, answer = Attempt.Outcome.AUTH_EXPIRED, error.message, error.body
-        publication.state = Publication.State.FAILED
-        publication.error = gettext(
-            "The %(account)s account must be reconnected: its access has expired."
-        ) % {"account": publication.account}
-        SocialAccount.objects.filter(pk=publication.account_id).update(
-            status=SocialAccount.Status.NEEDS_RECONNECT
-        )
-    except Unconfirmed as error:
-        outcome, message, answer = Attempt.Outcome.UNCONFIRMED, error.message, error.body
-        publication.state = Publication.State.UNCONFIRMED
-        publication.error = gettext(
-            "The network did not answer in time: check on the network whether the post is "
-            "there before sending it again."
-        )
-    except (Transient, RateLimited) as error:
-        kind = Attempt.Outcome.RATE_LIMITED if isinstance(error, RateLimited) else None
-        outcome = kind or Attempt.Outcome.TRANSIENT
-        message, answer = error.message, error.body
-        publication.state = Publication.State.FAILED
-        publication.error = gettext("The network failed for now: try again later. (%(e)s)") % {
-            "e": error.message
-        }
-    except Rejected as error:
-        outcome, message, answer = Attempt.Outcome.REJECTED, error.message, error.body
-        publication.state = Publication.State.FAILED
-        publication.error = error.message
-    except NetworkError as error:
-        message, answer = error.message, error.body
-        publication.state = Publication.State.FAILED
-        publication.error = error.message
-    else:
-        publication.remote_id = ref.id or publication.remote_id
-        publication.remote_url = ref.url
-        publication.remote_parts = list(ref.parts) or publication.remote_parts
-        publication.remote_data = ref.data
-        if ref.data.get("awaiting_confirmation"):
-            outcome = Attempt.Outcome.AWAITING_CONFIRMATION
-            publication.state = Publication.State.AWAITING_CONFIRMATION
-        else:
-            outcome = Attempt.Outcome.PUBLISHED
-            publication.state = Publication.State.PUBLISHED
-            publication.published_at = timezone.now()
-        publication.error = ""
-    attempt.finished_at = timezone.now()
-    attempt.outcome = outcome
-    attempt.message = message
-    attempt.answer = answer if isinstance(answer, dict | list) else None
-    attempt.save()
-    publication.save()
-    return publication
 
 
 def post_send_now(*, post, by) -> list[Publication]:
@@ -175,9 +79,11 @@ def post_send_now(*, post, by) -> list[Publication]:
     for account in accounts:
         if account.status != SocialAccount.Status.CONNECTED:
             continue
-        publication = Publication.objects.create(
+        publication = Publication(
             post=post, revision=revision, account=account, scheduled_at=now, created_by=by
         )
+        publication._history_user = by
+        publication.save()
         publications.append(publication_send(publication=publication))
     return publications
 

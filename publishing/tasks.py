@@ -2,10 +2,27 @@
 
 from celery import shared_task
 
-from . import services
+from . import scheduler
 
 
 @shared_task(name="publishing.tasks.scheduler_beat", ignore_result=True, max_retries=0)
 def scheduler_beat() -> None:
-    """Run by Celery beat: proves the scheduler runs (and, later, dispatches due work)."""
-    services.heartbeat_record()
+    """Run by Celery beat every second: hands due publications to the workers."""
+    scheduler.scheduler_tick()
+
+
+# Idempotent by its claim: a task delivered twice (a broker redelivery, two ticks) sends
+# once. Retries are the scheduler's (with backoff, jitter and a bound), not Celery's.
+@shared_task(
+    name="publishing.tasks.publication_deliver", ignore_result=True, max_retries=0, acks_late=True
+)
+def publication_deliver_task(publication_id: int) -> None:
+    scheduler.publication_deliver(publication_id=publication_id)
+
+
+@shared_task(name="publishing.tasks.import_run_task", ignore_result=True, max_retries=0)
+def import_run_task(job_id: int, only_valid: bool) -> None:
+    """Create the posts of a checked import; the job shows the progress row by row."""
+    from .imports import import_run
+
+    import_run(job_id=job_id, only_valid=only_valid)

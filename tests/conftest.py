@@ -71,8 +71,11 @@ def sandbox(_sandbox_server, settings):
     The real client libraries reach it through their own HTTP sessions; the client
     timeout is short so that the "timeout" fault (answer held 1 s) is quick.
     """
+    from publishing import budget
+
     _sandbox_server.reset()
     _sandbox_server.webhook_urls = {}
+    budget.reset()  # a rate limit an earlier test provoked must not block this one
     settings.CRIEUR_SANDBOX_URL = _sandbox_server.url
     settings.CRIEUR_NETWORK_TIMEOUT = 0.4
     settings.CRIEUR_INSTAGRAM_POLL_SECONDS = 0

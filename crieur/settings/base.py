@@ -229,10 +229,25 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The publishing engine (publishing/scheduler.py).
+CRIEUR_PUBLISH_CUTOFF_MINUTES = env.int("CRIEUR_PUBLISH_CUTOFF_MINUTES", default=120)
+CRIEUR_PUBLISH_MAX_TRIES = env.int("CRIEUR_PUBLISH_MAX_TRIES", default=5)
+CRIEUR_RETRY_BASE_SECONDS = env.float("CRIEUR_RETRY_BASE_SECONDS", default=10.0)
+CRIEUR_RETRY_MAX_SECONDS = env.float("CRIEUR_RETRY_MAX_SECONDS", default=900.0)
+# A claim older than this means its worker died: the publication is reconciled.
+CRIEUR_PUBLISH_LEASE_SECONDS = env.int("CRIEUR_PUBLISH_LEASE_SECONDS", default=600)
+CRIEUR_DISPATCH_AHEAD_SECONDS = env.float("CRIEUR_DISPATCH_AHEAD_SECONDS", default=3.0)
+CRIEUR_DISPATCH_FORGET_SECONDS = env.int("CRIEUR_DISPATCH_FORGET_SECONDS", default=60)
+CRIEUR_CHORES_SECONDS = env.int("CRIEUR_CHORES_SECONDS", default=10)
+CRIEUR_TOKEN_REFRESH_AHEAD_HOURS = env.int("CRIEUR_TOKEN_REFRESH_AHEAD_HOURS", default=24)
+# Calls in flight at once per network family (x, meta, linkedin, whatsapp, default).
+CRIEUR_NETWORK_CONCURRENCY = {"default": env.int("CRIEUR_NETWORK_CONCURRENCY", default=8)}
+CRIEUR_META_USAGE_CEILING = env.int("CRIEUR_META_USAGE_CEILING", default=90)
+
 CELERY_BEAT_SCHEDULE = {
     "scheduler-beat": {
         "task": "publishing.tasks.scheduler_beat",
-        "schedule": timedelta(seconds=env.int("CRIEUR_BEAT_SECONDS", default=10)),
+        "schedule": timedelta(seconds=env.float("CRIEUR_BEAT_SECONDS", default=1.0)),
     },
 }
 

@@ -17,6 +17,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from .. import budget
 from . import config
 from .base import Transient, Unconfirmed
 
@@ -24,24 +25,27 @@ from .base import Transient, Unconfirmed
 class RedirectingAdapter(HTTPAdapter):
     """A requests adapter that rewrites `real` to `target` and applies the timeouts."""
 
-    def __init__(self, real: str, target: str, **kwargs):
+    def __init__(self, real: str, target: str, name: str = "", **kwargs):
         super().__init__(**kwargs)
         self.real = real.rstrip("/")
         self.target = target.rstrip("/")
+        self.name = name
 
     def send(self, request, **kwargs):
         if request.url.startswith(self.real) and self.target != self.real:
             request.url = self.target + request.url[len(self.real) :]
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = config.timeout()
-        return super().send(request, **kwargs)
+        response = super().send(request, **kwargs)
+        budget.observe(self.name, response.headers)
+        return response
 
 
 def mount(session: requests.Session, name: str) -> requests.Session:
     """Fit a requests session (tweepy's, linkedin-api-client's, facebook-business's)
     with the adapter for the SDK host `config.SDK_HOSTS[name]`."""
     real = config.SDK_HOSTS[name]
-    session.mount(real, RedirectingAdapter(real, config.address(name)))
+    session.mount(real, RedirectingAdapter(real, config.address(name), name))
     return session
 
 
@@ -52,23 +56,26 @@ def requests_session(name: str) -> requests.Session:
 class RedirectingTransport(httpx.HTTPTransport):
     """The httpx equivalent, for pywa's client."""
 
-    def __init__(self, real: str, target: str, **kwargs):
+    def __init__(self, real: str, target: str, name: str = "", **kwargs):
         super().__init__(**kwargs)
         self.real = httpx.URL(real)
         self.target = httpx.URL(target)
+        self.name = name
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = str(request.url)
         real = str(self.real).rstrip("/")
         if url.startswith(real) and self.target != self.real:
             request.url = httpx.URL(str(self.target).rstrip("/") + url[len(real) :])
-        return super().handle_request(request)
+        response = super().handle_request(request)
+        budget.observe(self.name, response.headers)
+        return response
 
 
 def httpx_client(name: str) -> httpx.Client:
     connect, read = config.timeout()
     return httpx.Client(
-        transport=RedirectingTransport(config.SDK_HOSTS[name], config.address(name)),
+        transport=RedirectingTransport(config.SDK_HOSTS[name], config.address(name), name),
         timeout=httpx.Timeout(read, connect=connect),
     )
 

@@ -1,0 +1,148 @@
+"""Each network's call budget, kept in the shared cache: respected before a call is made.
+
+Two things are tracked per network family (X, Meta's Graph API, LinkedIn, WhatsApp):
+
+- a *block*: the network said its budget is spent until a time (X's rate-limit headers,
+  Meta's usage headers near their ceiling, a 429 with a reset time). Until then no worker
+  calls it; publications wait without an attempt being spent;
+- a *concurrency* count: how many calls are in flight, so that many workers on many
+  machines stay under what the network tolerates.
+
+The cache is Redis in production (shared by every worker); in the embedded demo it is
+one machine's file cache, which is what one worker needs.
+"""
+
+import json
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+# Which budget a network uses: Facebook and Instagram share the Graph API's.
+FAMILY = {
+    "x": "x",
+    "x_api": "x",
+    "facebook": "meta",
+    "instagram": "meta",
+    "graph_api": "meta",
+    "whatsapp": "whatsapp",
+    "linkedin": "linkedin",
+    "linkedin_api": "linkedin",
+}
+FAMILIES = ("x", "meta", "linkedin", "whatsapp")
+# A slot is given back when the call ends; this bounds a slot lost with a killed worker.
+SLOT_TTL = 300
+
+
+def family(network: str) -> str:
+    return FAMILY.get(network, network)
+
+
+def _block_key(name: str) -> str:
+    return f"crieur:budget:block:{name}"
+
+
+def _slots_key(name: str) -> str:
+    return f"crieur:budget:slots:{name}"
+
+
+def block(network: str, until: datetime) -> None:
+    """No call to this network before `until` (keeps the later of two blocks)."""
+    name = family(network)
+    current = blocked_until(name)
+    if current and current >= until:
+        return
+    seconds = (until - timezone.now()).total_seconds()
+    if seconds > 0:
+        cache.set(_block_key(name), until.timestamp(), timeout=int(seconds) + 1)
+
+
+def blocked_until(network: str) -> datetime | None:
+    stamp = cache.get(_block_key(family(network)))
+    if stamp is None:
+        return None
+    until = datetime.fromtimestamp(stamp, tz=UTC)
+    return until if until > timezone.now() else None
+
+
+def concurrency(network: str) -> int:
+    limits = getattr(settings, "CRIEUR_NETWORK_CONCURRENCY", {}) or {}
+    return int(limits.get(family(network), limits.get("default", 8)))
+
+
+@contextmanager
+def slot(network: str):
+    """Yield True with one of the network's call slots held, False when all are taken."""
+    key = _slots_key(family(network))
+    cache.add(key, 0, timeout=SLOT_TTL)
+    try:
+        taken = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=SLOT_TTL)
+        taken = 1
+    try:
+        yield taken <= concurrency(network)
+    finally:
+        try:
+            cache.decr(key)
+        except ValueError:
+            pass
+
+
+def observe(network: str, headers) -> None:
+    """Read what a response says of the budget left, and block before it runs out."""
+    if not headers:
+        return
+    name = family(network)
+    if name == "x":
+        remaining = headers.get("x-rate-limit-remaining")
+        reset = headers.get("x-rate-limit-reset")
+        if remaining == "0" and reset and reset.isdigit():
+            block(name, datetime.fromtimestamp(int(reset), tz=UTC))
+    elif name == "meta":
+        _observe_meta(headers)
+
+
+def _observe_meta(headers) -> None:
+    """Meta reports usage in percent of the budget (X-App-Usage, X-Business-Use-Case-
+    Usage); at the ceiling, stop until the time it says access comes back."""
+    ceiling = getattr(settings, "CRIEUR_META_USAGE_CEILING", 90)
+    worst, minutes = 0, 0
+    for header in ("x-app-usage", "x-business-use-case-usage", "x-ad-account-usage"):
+        raw = headers.get(header)
+        if not raw:
+            continue
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue
+        entries = []
+        if isinstance(data, dict) and any(isinstance(v, list) for v in data.values()):
+            for value in data.values():
+                entries.extend(v for v in value if isinstance(v, dict))
+        elif isinstance(data, dict):
+            entries.append(data)
+        for entry in entries:
+            for field in ("call_count", "total_time", "total_cputime"):
+                value = entry.get(field)
+                if isinstance(value, int | float):
+                    worst = max(worst, value)
+            regain = entry.get("estimated_time_to_regain_access")
+            if isinstance(regain, int | float):
+                minutes = max(minutes, regain)
+    if worst >= ceiling:
+        block("meta", timezone.now() + timedelta(minutes=minutes or 5))
+
+
+def reset() -> None:
+    """Forget every block and slot (tests, and an administrator after an incident)."""
+    cache.delete_many([_block_key(n) for n in FAMILIES] + [_slots_key(n) for n in FAMILIES])
+
+
+def jitter(seconds: float, spread: float = 0.25) -> float:
+    """`seconds` give or take `spread` of it, so that waiting workers do not wake together."""
+    import random
+
+    return seconds * (1 + random.uniform(-spread, spread))  # noqa: S311 - not security
