@@ -35,6 +35,7 @@ from .selectors import due_publications
 logger = logging.getLogger(__name__)
 
 State = Publication.State
+CHORES_KEY = "crieur:scheduler:chores"
 
 
 # -- Settings read in one place ------------------------------------------------------------
@@ -380,7 +381,9 @@ def account_needs_reconnect(*, account: SocialAccount, reason: str = "") -> bool
         fresh = SocialAccount.objects.get(pk=account.pk)
         fresh._change_reason = "access expired"
         fresh.save()  # the history row of the change
-        held = Publication.objects.filter(account=account, state=State.SCHEDULED).count()
+        held = Publication.objects.filter(
+            account=account, state__in=[State.SCHEDULED, State.PUBLISHING]
+        ).count()
         administrators_alert(
             subject=gettext("Crieur: reconnect the %(account)s account") % {"account": account},
             message=gettext(
@@ -556,7 +559,7 @@ def scheduler_tick(*, now: datetime | None = None) -> dict:
     heartbeat_record()
     figures = {"dispatched": due_dispatch(now=now)}
     # The slower chores run about once every ten seconds, whichever worker gets there.
-    if cache.add("crieur:scheduler:chores", 1, timeout=settings.CRIEUR_CHORES_SECONDS):
+    if cache.add(CHORES_KEY, 1, timeout=settings.CRIEUR_CHORES_SECONDS):
         figures["missed"] = publications_mark_missed(now=now)
         figures["reconciled"] = publications_reconcile_stale(now=now)
         figures["renewed"] = accounts_refresh(now=now)

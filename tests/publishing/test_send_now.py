@@ -71,8 +71,11 @@ def test_an_edit_after_approval_is_not_what_goes_out(client, roles_people, sandb
     x_only = {"x": five_accounts["x"]}
     post = approved_post(x_only, texts={"x": "Texte validé"})
     draft = post.get_latest_revision_as_object()
-    draft.variants.first().text = "Texte modifié après validation"
+    [variant] = draft.variants.all()
+    variant.text = "Texte modifié après validation"
+    draft.variants = [variant]
     draft.save_revision()
+    assert post.get_latest_revision_as_object().variants.get().text.startswith("Texte modifié")
     client.force_login(roles_people[roles.ADMINISTRATOR.key])
 
     client.post(reverse("publishing_send_now", args=[post.pk]))
