@@ -11,7 +11,7 @@ from django.utils import timezone
 from publishing import budget, scheduler
 from publishing.models import Attempt, Publication, SocialAccount
 from tests.factories import UserFactory
-from tests.publishing.test_send_now import approved_post, five_accounts  # noqa: F401
+from tests.publishing.test_send_now import approved_post
 from workflows import roles
 
 pytestmark = pytest.mark.django_db
@@ -118,9 +118,7 @@ def test_with_30_percent_of_calls_failing_every_publication_ends_sent_once(
         assert len(creates(sandbox, network)) == 3, network
 
 
-def test_a_timeout_after_the_request_left_is_unconfirmed_and_never_retried(
-    sandbox, five_accounts
-):
+def test_a_timeout_after_the_request_left_is_unconfirmed_and_never_retried(sandbox, five_accounts):
     post = approved_post({"x": five_accounts["x"]})
     publication = schedule(post, five_accounts["x"], timezone.now())
     sandbox.inject("x", "timeout", path="/2/tweets", method="POST")

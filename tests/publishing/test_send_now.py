@@ -2,12 +2,10 @@
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from cms.models import Post, PostImage
-from publishing.broadcast import BroadcastSetup, Subscriber
 from publishing.models import Attempt, Publication, SocialAccount, Variant
-from tests.factories import ImageFactory, SocialAccountFactory, jpeg_file
+from tests.factories import ImageFactory, jpeg_file
 from workflows import roles
 
 pytestmark = pytest.mark.django_db
@@ -16,17 +14,6 @@ TEXT = "Collecte des sapins du 2 au 20 janvier : 12 points dans la ville. #Recyc
 
 
 NETWORKS = ("x", "facebook", "instagram", "linkedin", "whatsapp")
-
-
-@pytest.fixture
-def five_accounts():
-    accounts = {network: SocialAccountFactory(network=network) for network in NETWORKS}
-    whatsapp = accounts["whatsapp"]
-    BroadcastSetup.objects.create(account=whatsapp, template_name="actualites")
-    Subscriber.objects.create(
-        account=whatsapp, phone="+33612345678", opted_in_at=timezone.now(), source="keyword"
-    )
-    return accounts
 
 
 def approved_post(accounts, *, texts=None):
