@@ -174,3 +174,39 @@ class SubscriberViewSet(SnippetViewSet):
 
 register_snippet(BroadcastSetupViewSet)
 register_snippet(SubscriberViewSet)
+
+
+@hooks.register("register_admin_urls")
+def import_admin_urls():
+    from . import import_views
+
+    return [
+        path("publishing/import/", import_views.import_upload, name="publishing_import"),
+        path(
+            "publishing/import/template.csv",
+            import_views.import_template,
+            name="publishing_import_template",
+        ),
+        path(
+            "publishing/import/<int:job_id>/",
+            import_views.import_report,
+            name="publishing_import_report",
+        ),
+        path(
+            "publishing/import/<int:job_id>/progress/",
+            import_views.import_progress,
+            name="publishing_import_progress",
+        ),
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def import_menu_item():
+    return PermissionMenuItem(
+        _("Import posts"),
+        reverse("publishing_import"),
+        icon_name="upload",
+        order=210,
+        permission="cms.add_post",
+    )
+

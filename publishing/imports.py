@@ -1,0 +1,599 @@
+"""Bulk import of scheduled posts from a spreadsheet (CSV or XLSX), checked row by row."""
+
+import csv
+import datetime as dt
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from .models import ImportJob, Network, SocialAccount, Variant
+from .networks.checks import Draft, check_text
+
+MAX_ROWS = 1000
+MAX_BYTES = 2 * 1024 * 1024
+TITLE_LENGTH = 60
+TITLE_MAX = 200  # Post.title's max_length
+LINK_MAX = 200  # Post.link's max_length
+
+# Each column's key, then every header (normalized: lower case, no accents) that names it.
+COLUMNS = {
+    "date": ("date", "jour"),
+    "time": ("heure", "time", "hour"),
+    "accounts": ("comptes", "compte", "accounts", "account", "reseaux"),
+    "text": ("texte", "text"),
+    "title": ("titre", "title"),
+    "campaign": ("campagne", "campaign"),
+    "link": ("lien", "link", "url"),
+}
+REQUIRED = ("date", "time", "accounts", "text")
+HEADER_KEYS = {name: key for key, names in COLUMNS.items() for name in names}
+# Column names are data the user types: the same in every language of the interface.
+EXPECTED = (
+    "date, heure (time), comptes (accounts), texte (text); "
+    "optional: titre (title), campagne (campaign), lien (link)"
+)
+COLUMN_LABELS = {
+    "date": _("date"),
+    "time": _("time"),
+    "accounts": _("accounts"),
+    "text": _("text"),
+    "title": _("title"),
+    "campaign": _("campaign"),
+    "link": _("link"),
+}
+# Images are added in the editor before approval: an import cannot carry them, so a
+# network's "image required" is no reason to refuse a row.
+IGNORED_CHECKS = {"media_required"}
+
+DATE_FR = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+TIME = re.compile(r"^(\d{1,2})\s*[:hH]\s*(\d{2})?(?::\d{2})?$")
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read: the message says why and what to do."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _plain(value: str) -> str:
+    """Lower case, without accents or surrounding spaces: how names are compared."""
+    decomposed = unicodedata.normalize("NFKD", value.strip().casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+# -- Reading ------------------------------------------------------------------------------
+
+
+def _cell_text(value, key: str | None) -> str:
+    """A spreadsheet cell as the text the user would have typed."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        if key == "time":
+            return value.strftime("%H:%M")
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _csv_records(data: bytes) -> list[list[str]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # French Excel's "CSV (point-virgule)" writes Windows-1252, not UTF-8.
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise ImportFileError(
+                gettext(
+                    "This file's characters cannot be read: save it as “CSV UTF-8” and "
+                    "upload it again."
+                )
+            ) from None
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
+    try:
+        return [
+            [cell.strip() for cell in record]
+            for record in csv.reader(io.StringIO(text), delimiter=delimiter)
+        ]
+    except csv.Error as error:
+        raise ImportFileError(
+            gettext("This CSV file cannot be read (%(reason)s): check it and upload it again.")
+            % {"reason": error}
+        ) from None
+
+
+def _xlsx_records(data: bytes):
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise ImportFileError(
+            gettext(
+                "This file is not a readable Excel workbook: save it as .xlsx (or as CSV) "
+                "and upload it again."
+            )
+        ) from None
+    try:
+        sheet = workbook.worksheets[0]
+        records: list[list[str]] = []
+        keys: list[str | None] = []
+        filled = 0
+        for values in sheet.iter_rows(values_only=True):
+            if not records:
+                keys = [HEADER_KEYS.get(_plain(_cell_text(v, None))) for v in values]
+            record = [
+                _cell_text(value, keys[i] if i < len(keys) else None)
+                for i, value in enumerate(values)
+            ]
+            records.append(record)
+            filled += any(record)
+            if filled > MAX_ROWS + 1:
+                break  # enough to say the file is too long, without reading the rest
+        return records
+    finally:
+        workbook.close()
+
+
+def rows_read(*, name: str, data: bytes) -> list[dict]:
+    """The rows of a CSV or XLSX file, each {"line": n, column key: text}.
+
+    Raises ImportFileError when the file as a whole is unusable: its format, its size,
+    its columns.
+    """
+    if len(data) > MAX_BYTES:
+        raise ImportFileError(gettext("The file is larger than 2 MB: split it into several files."))
+    extension = name.lower().rsplit(".", 1)[-1] if "." in name else ""
+    if extension == "csv":
+        records = _csv_records(data)
+    elif extension == "xlsx":
+        records = _xlsx_records(data)
+    else:
+        raise ImportFileError(
+            gettext(
+                "Only .csv and .xlsx files can be imported: save the spreadsheet in one of "
+                "these formats. Expected columns: %(columns)s."
+            )
+            % {"columns": EXPECTED}
+        )
+    if not records or not any(records[0]):
+        raise ImportFileError(
+            gettext("The file is empty: its first line must name the columns: %(columns)s.")
+            % {"columns": EXPECTED}
+        )
+    header = records[0]
+    keys: list[str | None] = []
+    unknown, seen, twice = [], set(), []
+    for cell in header:
+        key = HEADER_KEYS.get(_plain(cell))
+        if cell and key is None:
+            unknown.append(cell)
+        if key is not None and key in seen:
+            twice.append(cell)
+        seen.add(key)
+        keys.append(key)
+    missing = [COLUMNS[key][0] for key in REQUIRED if key not in seen]
+    if unknown or missing or twice:
+        reasons = []
+        if unknown:
+            reasons.append(gettext("unknown columns: %(names)s") % {"names": ", ".join(unknown)})
+        if missing:
+            reasons.append(gettext("missing columns: %(names)s") % {"names": ", ".join(missing)})
+        if twice:
+            reasons.append(gettext("columns given twice: %(names)s") % {"names": ", ".join(twice)})
+        raise ImportFileError(
+            gettext(
+                "The first line of the file does not name the expected columns (%(reasons)s). "
+                "Expected: %(columns)s. Download the template to start from the right columns."
+            )
+            % {"reasons": "; ".join(reasons), "columns": EXPECTED}
+        )
+    rows = []
+    for line, record in enumerate(records[1:], 2):
+        if not any(record):
+            continue
+        if len(rows) == MAX_ROWS:
+            raise ImportFileError(
+                gettext(
+                    "The file has more than %(max)d rows: split it into files of at most "
+                    "%(max)d rows."
+                )
+                % {"max": MAX_ROWS}
+            )
+        row = {"line": line} | dict.fromkeys(COLUMNS, "")
+        for key, value in zip(keys, record, strict=False):
+            if key is not None:
+                row[key] = value
+        rows.append(row)
+    if not rows:
+        raise ImportFileError(
+            gettext("The file has no rows under the column names: add one row per post.")
+        )
+    return rows
+
+
+# -- Checking -----------------------------------------------------------------------------
+
+
+@dataclass
+class Resolved:
+    """What a row says, as objects: the post it becomes."""
+
+    at: dt.datetime | None = None
+    accounts: tuple = ()
+    campaign: object = None
+    title: str = ""
+    text: str = ""
+    link: str = ""
+
+
+def _label(key: str) -> str:
+    return str(COLUMN_LABELS[key])
+
+
+def _date(value: str) -> dt.date | None:
+    for pattern, order in ((DATE_FR, (3, 2, 1)), (DATE_ISO, (1, 2, 3))):
+        found = pattern.match(value)
+        if found:
+            year, month, day = (int(found.group(i)) for i in order)
+            try:
+                return dt.date(year, month, day)
+            except ValueError:
+                return None
+    return None
+
+
+def _time(value: str) -> dt.time | None:
+    found = TIME.match(value)
+    if not found:
+        return None
+    try:
+        return dt.time(int(found.group(1)), int(found.group(2) or 0))
+    except ValueError:
+        return None
+
+
+def _accounts(value: str, accounts) -> tuple[list[SocialAccount], list[str]]:
+    """The accounts a cell names: by name, handle, "name (network)" or a network."""
+    label = _label("accounts")
+    if not value.strip():
+        return [], [
+            gettext(
+                "Column “%(column)s” is empty: list the accounts, separated by commas "
+                "(a name, a handle or a network such as facebook)."
+            )
+            % {"column": label}
+        ]
+    by_name: dict[str, list[SocialAccount]] = {}
+    for account in accounts:
+        names = {account.display_name, str(account)}
+        if account.handle:
+            names |= {account.handle, "@" + account.handle.lstrip("@")}
+        for name in names:
+            by_name.setdefault(_plain(name), []).append(account)
+    networks = {_plain(code): code for code in Network.values}
+    networks |= {_plain(str(label)): code for code, label in Network.choices}
+    networks["twitter"] = Network.X
+    found: list[SocialAccount] = []
+    problems = []
+    for piece in (p.strip() for p in value.split(",")):
+        if not piece:
+            continue
+        key = _plain(piece)
+        matches = by_name.get(key)
+        if matches is None and key in networks:
+            network = networks[key]
+            matches = [
+                a
+                for a in accounts
+                if a.network == network and a.status == SocialAccount.Status.CONNECTED
+            ]
+            if not matches:
+                problems.append(
+                    gettext(
+                        "Column “%(column)s”: no %(network)s account is connected: connect "
+                        "one or remove “%(value)s”."
+                    )
+                    % {"column": label, "network": Network(network).label, "value": piece}
+                )
+                continue
+        elif matches is None:
+            problems.append(
+                gettext(
+                    "Column “%(column)s”: no account is called “%(value)s”: write an "
+                    "account's name or handle as in Crieur, or a network (x, facebook, "
+                    "instagram, linkedin, whatsapp)."
+                )
+                % {"column": label, "value": piece}
+            )
+            continue
+        elif len(matches) > 1:
+            problems.append(
+                gettext(
+                    "Column “%(column)s”: “%(value)s” names several accounts: write one of "
+                    "%(choices)s."
+                )
+                % {
+                    "column": label,
+                    "value": piece,
+                    "choices": ", ".join(f"“{a}”" for a in matches),
+                }
+            )
+            continue
+        elif matches[0].status == SocialAccount.Status.DISABLED:
+            problems.append(
+                gettext(
+                    "Column “%(column)s”: the account “%(value)s” is disabled: choose "
+                    "another one or enable it first."
+                )
+                % {"column": label, "value": piece}
+            )
+            continue
+        found.extend(a for a in matches if a not in found)
+    return found, problems
+
+
+def row_resolve(row, *, accounts, campaigns, now) -> tuple[Resolved, list[str]]:
+    """A row as the post it would become, and every problem that prevents it."""
+
+    def get(key: str) -> str:
+        return str(row.get(key) or "").strip()
+
+    resolved = Resolved(text=get("text"), link=get("link"))
+    problems = []
+
+    day = _date(get("date"))
+    if not get("date"):
+        problems.append(
+            gettext("Column “%(column)s” is empty: write the day as DD/MM/YYYY.")
+            % {"column": _label("date")}
+        )
+    elif day is None:
+        problems.append(
+            gettext(
+                "Column “%(column)s”: “%(value)s” is not a date: write it as DD/MM/YYYY "
+                "(for example 14/07/2026) or YYYY-MM-DD."
+            )
+            % {"column": _label("date"), "value": get("date")}
+        )
+    hour = _time(get("time"))
+    if not get("time"):
+        problems.append(
+            gettext("Column “%(column)s” is empty: write the time as HH:MM.")
+            % {"column": _label("time")}
+        )
+    elif hour is None:
+        problems.append(
+            gettext(
+                "Column “%(column)s”: “%(value)s” is not a time: write it as HH:MM "
+                "(for example 09:30)."
+            )
+            % {"column": _label("time"), "value": get("time")}
+        )
+    if day is not None and hour is not None:
+        resolved.at = timezone.make_aware(
+            dt.datetime.combine(day, hour), timezone.get_current_timezone()
+        )
+        from .services import schedule_problem
+
+        problem = schedule_problem(at=resolved.at, now=now)
+        if problem:
+            problems.append(
+                gettext("Columns “%(date)s” and “%(time)s”: %(problem)s")
+                % {"date": _label("date"), "time": _label("time"), "problem": problem}
+            )
+
+    found, account_problems = _accounts(get("accounts"), accounts)
+    resolved.accounts = tuple(found)
+    problems += account_problems
+
+    if not resolved.text:
+        problems.append(
+            gettext("Column “%(column)s” is empty: write the text of the post.")
+            % {"column": _label("text")}
+        )
+    else:
+        for network in dict.fromkeys(a.network for a in found):
+            for problem in check_text(network, Draft(text=resolved.text)):
+                if problem.blocking and problem.code not in IGNORED_CHECKS:
+                    problems.append(
+                        gettext("Column “%(column)s”: %(problem)s")
+                        % {"column": _label("text"), "problem": problem.message}
+                    )
+
+    resolved.title = get("title") or " ".join(resolved.text.split())[:TITLE_LENGTH]
+    if len(resolved.title) > TITLE_MAX:
+        problems.append(
+            gettext("Column “%(column)s”: %(count)d characters out of %(max)d: shorten the title.")
+            % {"column": _label("title"), "count": len(resolved.title), "max": TITLE_MAX}
+        )
+
+    if get("campaign"):
+        resolved.campaign = next(
+            (c for c in campaigns if _plain(c.name) == _plain(get("campaign"))), None
+        )
+        if resolved.campaign is None:
+            problems.append(
+                gettext(
+                    "Column “%(column)s”: no campaign is called “%(value)s”: create it "
+                    "first or correct the name."
+                )
+                % {"column": _label("campaign"), "value": get("campaign")}
+            )
+
+    if resolved.link:
+        try:
+            if len(resolved.link) > LINK_MAX:
+                raise ValidationError("too long")
+            URLValidator(schemes=["http", "https"])(resolved.link)
+        except ValidationError:
+            problems.append(
+                gettext(
+                    "Column “%(column)s”: “%(value)s” is not a web address: write it in full, "
+                    "for example https://www.example.fr/page (at most %(max)d characters)."
+                )
+                % {"column": _label("link"), "value": resolved.link, "max": LINK_MAX}
+            )
+    return resolved, problems
+
+
+def row_problems(row, *, accounts, campaigns, now) -> list[str]:
+    """Every reason a row cannot become a post, each saying what to fix and where."""
+    return row_resolve(row, accounts=accounts, campaigns=campaigns, now=now)[1]
+
+
+def _context() -> dict:
+    from cms.models import Campaign
+
+    return {
+        "accounts": list(SocialAccount.objects.order_by("network", "display_name")),
+        "campaigns": list(Campaign.objects.order_by("name")),
+    }
+
+
+# -- Services -----------------------------------------------------------------------------
+
+
+def import_check(*, name: str, data: bytes, by) -> ImportJob:
+    """Read and check a whole file; the job keeps the report, nothing is imported yet."""
+    job = ImportJob(created_by=by, file_name=name[:255])
+    try:
+        rows = rows_read(name=name, data=data)
+    except ImportFileError as error:
+        job.status = ImportJob.Status.FAILED
+        job.error = error.message
+        job.save()
+        return job
+    context, now = _context(), timezone.now()
+    job.rows = [
+        {
+            "line": row["line"],
+            "values": {key: row[key] for key in COLUMNS},
+            "problems": row_problems(row, now=now, **context),
+            "post": None,
+        }
+        for row in rows
+    ]
+    job.total = len(job.rows)
+    job.status = ImportJob.Status.CHECKED
+    job.save()
+    return job
+
+
+def invalid_count(job: ImportJob) -> int:
+    return sum(1 for row in job.rows if row["problems"])
+
+
+def _refuse_unless_allowed(job: ImportJob, *, only_valid: bool) -> None:
+    if job.status == ImportJob.Status.FAILED:
+        raise ValidationError(gettext("This file could not be read: upload a corrected file."))
+    invalid = invalid_count(job)
+    if invalid and not only_valid:
+        raise ValidationError(
+            gettext(
+                "%(count)d rows have problems: nothing is imported until the whole file is "
+                "valid, unless you confirm importing the valid rows only."
+            )
+            % {"count": invalid}
+        )
+    if invalid == len(job.rows):
+        raise ValidationError(gettext("No row is valid: correct the file and upload it again."))
+
+
+def import_start(*, job: ImportJob, only_valid: bool, by) -> ImportJob:
+    """Accept a checked job for import and hand it to the workers once committed."""
+    from .tasks import import_run_task
+
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.created_by_id != by.pk:
+            raise ValidationError(gettext("Only the person who uploaded the file can import it."))
+        if job.status != ImportJob.Status.CHECKED:
+            return job  # already started: a second click changes nothing
+        _refuse_unless_allowed(job, only_valid=only_valid)
+        job.status = ImportJob.Status.IMPORTING
+        job.total = sum(1 for row in job.rows if not row["problems"])
+        job.done = 0
+        job.save(update_fields=["status", "total", "done"])
+        transaction.on_commit(lambda: import_run_task.delay(job_id=job.pk, only_valid=only_valid))
+    return job
+
+
+def _post_create(*, resolved: Resolved, by):
+    from wagtail.log_actions import log
+
+    from cms.models import Post
+
+    post = Post(
+        title=resolved.title,
+        text=resolved.text,
+        link=resolved.link,
+        campaign=resolved.campaign,
+        planned_at=resolved.at,
+        created_by=by,
+        live=False,
+    )
+    post.variants = [Variant(account=account) for account in resolved.accounts]
+    post.save()
+    revision = post.save_revision(user=by)
+    log(instance=post, action="wagtail.create", user=by, revision=revision, content_changed=True)
+    return post
+
+
+def import_run(*, job_id: int, only_valid: bool) -> ImportJob:
+    """Create a draft post for each valid row, one transaction per row, counting progress.
+
+    Rows are checked again: a time may have passed or an account been removed since the
+    file was checked; such a row gets its new problems and is left out. Safe to run twice:
+    a row that has its post is not imported again.
+    """
+    job = ImportJob.objects.get(pk=job_id)
+    if job.status == ImportJob.Status.DONE:
+        return job
+    _refuse_unless_allowed(job, only_valid=only_valid)
+    if job.status == ImportJob.Status.CHECKED:
+        job.status = ImportJob.Status.IMPORTING
+        job.total = sum(1 for row in job.rows if not row["problems"])
+        job.save(update_fields=["status", "total"])
+    by = job.created_by
+    context = _context()
+    for index in range(len(job.rows)):
+        with transaction.atomic():
+            job = ImportJob.objects.select_for_update().get(pk=job_id)
+            row = job.rows[index]
+            if row["problems"] or row.get("post"):
+                continue
+            values = {key: row["values"].get(key, "") for key in COLUMNS}
+            resolved, problems = row_resolve(values, now=timezone.now(), **context)
+            if problems:
+                row["problems"] = problems
+                row["skipped"] = True
+            else:
+                post = _post_create(resolved=resolved, by=by)
+                row["post"] = post.pk
+                job.created_posts = [*job.created_posts, post.pk]
+            job.done += 1
+            job.save(update_fields=["rows", "done", "created_posts"])
+    job.status = ImportJob.Status.DONE
+    job.save(update_fields=["status"])
+    return job
