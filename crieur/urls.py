@@ -8,11 +8,13 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from inbox import webhooks
+from publishing import calendar_views
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("webhooks/<str:source>/", webhooks.receive, name="webhook"),
     path("documents/", include(wagtaildocs_urls)),
+    path("calendar/<str:token>.ics", calendar_views.calendar_feed, name="calendar_feed"),
     path("", RedirectView.as_view(pattern_name="wagtailadmin_home", permanent=False)),
 ]
 

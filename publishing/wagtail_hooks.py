@@ -9,6 +9,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel
 from wagtail.admin.ui.components import Component
 from wagtail.admin.widgets.button import Button
+from wagtail.log_actions import LogFormatter
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
@@ -50,9 +51,11 @@ class SchedulerHealthPanel(Component):
         return {"health": scheduler_health()}
 
 
-@hooks.register("register_log_actions")
-def publishing_log_actions(actions):
-    def rescheduled(data):
+class RescheduleLogFormatter(LogFormatter):
+    label = _("Reschedule")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
         if data.get("account"):
             return _("Rescheduled on %(account)s: %(from)s → %(to)s") % data
         return _("Planned time moved: %(from)s → %(to)s") % {
@@ -60,11 +63,18 @@ def publishing_log_actions(actions):
             "to": data.get("to"),
         }
 
-    def cancelled(data):
-        return _("Publication on %(account)s at %(at)s cancelled") % data
 
-    actions.register_action("publishing.reschedule", _("Reschedule"), rescheduled)
-    actions.register_action("publishing.cancel", _("Cancel publication"), cancelled)
+class CancelLogFormatter(LogFormatter):
+    label = _("Cancel publication")
+
+    def format_message(self, log_entry):
+        return _("Publication on %(account)s at %(at)s cancelled") % (log_entry.data or {})
+
+
+@hooks.register("register_log_actions")
+def publishing_log_actions(actions):
+    actions.register_action("publishing.reschedule")(RescheduleLogFormatter)
+    actions.register_action("publishing.cancel")(CancelLogFormatter)
 
 
 @hooks.register("construct_homepage_panels")
@@ -210,3 +220,37 @@ def import_menu_item():
         permission="cms.add_post",
     )
 
+
+@hooks.register("register_admin_urls")
+def calendar_admin_urls():
+    from . import calendar_views
+
+    return [
+        path("publishing/calendar/", calendar_views.calendar, name="publishing_calendar"),
+        path(
+            "publishing/calendar/move/",
+            calendar_views.calendar_move,
+            name="publishing_calendar_move",
+        ),
+        path(
+            "publishing/calendar/move/<str:kind>/<int:pk>/",
+            calendar_views.calendar_move_form,
+            name="publishing_calendar_move_form",
+        ),
+        path(
+            "publishing/calendar/feed/reset/",
+            calendar_views.calendar_feed_reset_view,
+            name="publishing_calendar_feed_reset",
+        ),
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def calendar_menu_item():
+    return PermissionMenuItem(
+        _("Calendar"),
+        reverse("publishing_calendar"),
+        icon_name="date",
+        order=200,
+        permission="cms.view_post",
+    )
