@@ -40,30 +40,39 @@ def family(network: str) -> str:
     return FAMILY.get(network, network)
 
 
-def _block_key(name: str) -> str:
-    return f"crieur:budget:block:{name}"
+GENERATION_KEY = "crieur:budget:generation"
+
+
+def _block_key(name: str, account_id=None) -> str:
+    generation = cache.get(GENERATION_KEY, 0)
+    suffix = f":account:{account_id}" if account_id else ""
+    return f"crieur:budget:{generation}:block:{name}{suffix}"
 
 
 def _slots_key(name: str) -> str:
     return f"crieur:budget:slots:{name}"
 
 
-def block(network: str, until: datetime) -> None:
-    """No call to this network before `until` (keeps the later of two blocks)."""
+def block(network: str, until: datetime, *, account_id=None) -> None:
+    """No call to this network (or only to this account on it) before `until`."""
     name = family(network)
-    current = blocked_until(name)
-    if current and current >= until:
+    key = _block_key(name, account_id)
+    current = cache.get(key)
+    if current is not None and current >= until.timestamp():
         return
     seconds = (until - timezone.now()).total_seconds()
     if seconds > 0:
-        cache.set(_block_key(name), until.timestamp(), timeout=int(seconds) + 1)
+        cache.set(key, until.timestamp(), timeout=int(seconds) + 1)
 
 
-def blocked_until(network: str) -> datetime | None:
-    stamp = cache.get(_block_key(family(network)))
-    if stamp is None:
+def blocked_until(network: str, *, account_id=None) -> datetime | None:
+    """Until when calls to the network (for this account, if given) must wait."""
+    name = family(network)
+    keys = [_block_key(name)] + ([_block_key(name, account_id)] if account_id else [])
+    stamps = [s for s in cache.get_many(keys).values() if s is not None]
+    if not stamps:
         return None
-    until = datetime.fromtimestamp(stamp, tz=UTC)
+    until = datetime.fromtimestamp(max(stamps), tz=UTC)
     return until if until > timezone.now() else None
 
 
@@ -138,7 +147,11 @@ def _observe_meta(headers) -> None:
 
 def reset() -> None:
     """Forget every block and slot (tests, and an administrator after an incident)."""
-    cache.delete_many([_block_key(n) for n in FAMILIES] + [_slots_key(n) for n in FAMILIES])
+    cache.delete_many([_slots_key(n) for n in FAMILIES])
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.set(GENERATION_KEY, 1, timeout=None)
 
 
 def jitter(seconds: float, spread: float = 0.25) -> float:

@@ -193,7 +193,7 @@ def publication_deliver(*, publication_id: int, now: datetime | None = None):
     if account.status != SocialAccount.Status.CONNECTED:
         _release(publication, error=_held_reason(account), reason="held: account")
         return publication
-    blocked = budget.blocked_until(account.network)
+    blocked = budget.blocked_until(account.network, account_id=account.pk)
     if blocked is not None:
         _release(publication, not_before=blocked + _spread(), reason="waiting: network budget")
         return publication
@@ -296,7 +296,8 @@ def publication_send_claimed(*, publication: Publication) -> Publication:
         if isinstance(error, RateLimited):
             outcome = Attempt.Outcome.RATE_LIMITED
             reset_at = error.reset_at or timezone.now() + timedelta(seconds=60)
-            budget.block(publication.account.network, reset_at)
+            scoped = publication.account_id if error.scope == "account" else None
+            budget.block(publication.account.network, reset_at, account_id=scoped)
             retry_at = reset_at + _spread()
         else:
             outcome = Attempt.Outcome.TRANSIENT

@@ -152,9 +152,14 @@ class Transient(NetworkError):
 class RateLimited(NetworkError):
     """The network's budget is spent until `reset_at` (timezone-aware) when it says."""
 
-    def __init__(self, message: str = "", *, reset_at: datetime | None = None, **kwargs):
+    def __init__(
+        self, message: str = "", *, reset_at: datetime | None = None, scope: str = "app", **kwargs
+    ):
         super().__init__(message, **kwargs)
         self.reset_at = reset_at
+        # "app": the application's budget on the network is spent (every account waits);
+        # "account": only this account's (a page's limit, Instagram's daily quota).
+        self.scope = scope
 
 
 class AuthExpired(NetworkError):

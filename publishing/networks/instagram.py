@@ -125,6 +125,7 @@ class InstagramNetwork(meta.MetaAppMixin, NetworkBase):
                 % {"total": int(total)},
                 network=self.name,
                 reset_at=datetime.now(UTC) + timedelta(seconds=seconds),
+                scope="account",
                 body=answer,
             )
 

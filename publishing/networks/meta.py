@@ -130,10 +130,13 @@ def typed_error(error: FacebookRequestError, network: str) -> NetworkError:
         return RateLimited(
             _("Instagram's publishing quota for the last 24 hours is used up."),
             reset_at=reset_at(error.http_headers()),
+            scope="account",
             **kwargs,
         )
     if code in RATE_CODES or status == 429:
-        return RateLimited(reason, reset_at=reset_at(error.http_headers()), **kwargs)
+        # Code 4 is the application's budget; the others (page, user) are the account's.
+        scope = "app" if code == 4 else "account"
+        return RateLimited(reason, reset_at=reset_at(error.http_headers()), scope=scope, **kwargs)
     if code in DUPLICATE_CODES:
         return Duplicate(_("Meta already has this post: it was not posted again."), **kwargs)
     if (

@@ -201,6 +201,7 @@ class WhatsAppNetwork(NetworkBase):
             return RateLimited(
                 f"WhatsApp rate limit ({code}): {_detail(error)}",
                 reset_at=self._reset_at(error),
+                scope="account",
                 **common,
             )
         if code in TRANSIENT_CODES or (status is not None and status >= 500):

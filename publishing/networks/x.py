@@ -144,7 +144,9 @@ def _typed(error: tweepy.TweepyException, *, part: int = 1) -> NetworkError:
     reason = " ".join(str(m) for m in error.api_messages) or response.reason or str(status)
     kwargs = {"network": "x", "status": status, "body": _body(response)}
     if isinstance(error, tweepy.TooManyRequests):
-        return RateLimited(reason, reset_at=_reset_at(response.headers), **kwargs)
+        # Posting limits are per user (the account); the app's own are reported the same
+        # way, but the per-user one is what a publishing account meets first.
+        return RateLimited(reason, reset_at=_reset_at(response.headers), scope="account", **kwargs)
     if isinstance(error, tweepy.Unauthorized):
         return AuthExpired(
             _("X no longer accepts this account's access (%(reason)s): reconnect the account.")
