@@ -29,12 +29,40 @@ def due_publications(*, until):
     ).order_by("scheduled_at", "pk")
 
 
-def scheduler_health(*, now=None) -> dict:
+# A publication due longer ago than this and still waiting means workers are missing.
+NOT_PICKED_UP_AFTER = timedelta(minutes=1)
+NEEDS_A_PERSON = (
+    Publication.State.FAILED,
+    Publication.State.UNCONFIRMED,
+    Publication.State.MISSED,
+)
+
+
+def scheduler_health(*, now=None, limit: int = 20) -> dict:
+    """What the dashboard shows: is the scheduler beating, is due work picked up, and
+    which publications wait for a person (failed, unconfirmed, missed)."""
     now = now or timezone.now()
     beat = Heartbeat.objects.filter(name=SCHEDULER).first()
+    late = now - NOT_PICKED_UP_AFTER
+    waiting = (
+        Publication.objects.filter(state__in=NEEDS_A_PERSON)
+        .select_related("post", "account")
+        .order_by("-scheduled_at")
+    )
     return {
         "last_beat": beat.beat_at if beat else None,
         "alive": bool(beat and now - beat.beat_at <= BEAT_STALE_AFTER),
+        "not_picked_up": due_publications(until=late)
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=late))
+        .count(),
+        "held": Publication.objects.filter(state=Publication.State.SCHEDULED)
+        .exclude(account__status=SocialAccount.Status.CONNECTED)
+        .count(),
+        "accounts_to_reconnect": list(
+            SocialAccount.objects.filter(status=SocialAccount.Status.NEEDS_RECONNECT)
+        ),
+        "waiting_count": waiting.count(),
+        "waiting": list(waiting[:limit]),
     }
 
 

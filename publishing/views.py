@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from cms.models import Post
 
 from . import services
-from .models import SocialAccount
+from .models import Publication, SocialAccount
 from .networks import config
 from .networks.base import NetworkError
 from .selectors import live_check
@@ -199,3 +199,50 @@ def check_variant(request):
         format=request.POST.get("format", "feed"),
     )
     return JsonResponse(report)
+
+
+def may_act_on_publications(user) -> bool:
+    """Community managers, the crisis cell and administrators retry or cancel sends."""
+    return user.has_perm("cms.change_post") or user.has_perm("publishing.send_now")
+
+
+def publication_retry(request, publication_id):
+    """Send again a failed, missed or unconfirmed publication (an unconfirmed one is looked
+    up on the network first)."""
+    from .scheduler import publication_retry as retry
+
+    if not may_act_on_publications(request.user):
+        raise PermissionDenied
+    if request.method != "POST":
+        return redirect("wagtailadmin_home")
+    publication = get_object_or_404(Publication, pk=publication_id)
+    try:
+        publication = retry(publication=publication, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if publication.state == Publication.State.PUBLISHED:
+            messages.success(request, _("The post was already on the network: marked published."))
+        else:
+            messages.success(request, _("Sent back to the workers: it goes out in a moment."))
+    return redirect("wagtailadmin_home")
+
+
+def publication_cancel(request, publication_id):
+    """Cancel a publication that has not gone out, after a confirmation page."""
+    if not may_act_on_publications(request.user):
+        raise PermissionDenied
+    publication = get_object_or_404(
+        Publication.objects.select_related("post", "account"), pk=publication_id
+    )
+    if request.method == "POST":
+        try:
+            services.publication_cancel(publication=publication, by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Publication cancelled."))
+        return redirect("wagtailadmin_home")
+    return TemplateResponse(
+        request, "publishing/publication_cancel.html", {"publication": publication}
+    )

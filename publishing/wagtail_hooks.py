@@ -48,7 +48,8 @@ class SchedulerHealthPanel(Component):
     template_name = "publishing/scheduler_health_panel.html"
 
     def get_context_data(self, parent_context):
-        return {"health": scheduler_health()}
+        user = parent_context["request"].user
+        return {"health": scheduler_health(), "may_act": views.may_act_on_publications(user)}
 
 
 class RescheduleLogFormatter(LogFormatter):
@@ -98,6 +99,16 @@ def publishing_admin_urls():
         ),
         path("publishing/send-now/<int:post_id>/", views.send_now, name="publishing_send_now"),
         path("publishing/sandbox/", views.sandbox_page, name="publishing_sandbox"),
+        path(
+            "publishing/publication/<int:publication_id>/retry/",
+            views.publication_retry,
+            name="publishing_publication_retry",
+        ),
+        path(
+            "publishing/publication/<int:publication_id>/cancel/",
+            views.publication_cancel,
+            name="publishing_publication_cancel",
+        ),
         path("publishing/check/", views.check_variant, name="publishing_check_variant"),
     ]
 
