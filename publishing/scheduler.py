@@ -122,22 +122,23 @@ def publication_claim(*, publication_id: int, now: datetime) -> Publication | No
     """Take the publication for this worker if it is due and nobody has it; else None."""
     due = Q(scheduled_at__lte=now) & (Q(not_before__isnull=True) | Q(not_before__lte=now))
     with transaction.atomic():
-        locked = list(
-            Publication.objects.select_for_update(skip_locked=True)
+        publication = (
+            Publication.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("account", "revision")
             .filter(due, pk=publication_id, state=State.SCHEDULED)
-            .values_list("pk", flat=True)
+            .first()
         )
         # The conditional update is the claim on databases without row locks (SQLite).
-        if not locked or not (
+        if publication is None or not (
             Publication.objects.filter(due, pk=publication_id, state=State.SCHEDULED).update(
                 state=State.PUBLISHING, claimed_at=now
             )
         ):
             return None
-        publication = Publication.objects.select_related("account", "revision", "post").get(
-            pk=publication_id
+        publication.state, publication.claimed_at = State.PUBLISHING, now
+        Publication.history.bulk_history_create(
+            [publication], update=True, default_change_reason="claimed"
         )
-        _record(publication, "claimed")
     return publication
 
 
@@ -220,8 +221,29 @@ def _held_reason(account: SocialAccount) -> str:
     ) % {"account": account}
 
 
+REVISION_CACHE_SECONDS = 2 * 24 * 3600
+
+
+def approved_content(revision):
+    """The post as the revision holds it, shared by the workers through the cache.
+
+    A revision never changes, so its copy can be kept; building it from the revision's
+    JSON costs a dozen queries, and each approved revision goes to several networks.
+    The copy is kept without the accounts' rows: no token ever goes into the cache.
+    """
+    # The creation time is in the key: a database restored from a backup reuses ids.
+    key = f"crieur:revision:{revision.pk}:{revision.created_at.timestamp()}"
+    post = cache.get(key)
+    if post is None:
+        post = revision.as_object()
+        for variant in post.variants.all():
+            variant._state.fields_cache.pop("account", None)
+        cache.set(key, post, timeout=REVISION_CACHE_SECONDS)
+    return post
+
+
 def _approved_variant(publication: Publication):
-    post = publication.revision.as_object()
+    post = approved_content(publication.revision)
     for variant in post.variants.all():
         if variant.account_id == publication.account_id:
             variant.account = publication.account

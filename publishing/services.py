@@ -223,8 +223,15 @@ def publications_sync(*, post, by=None) -> list[Publication]:
     revision = post.live_revision
     if revision is None or post.planned_at is None:
         return []
-    approved = revision.as_object()
-    accounts = {v.account_id: v.account for v in approved.variants.all() if v.account_id}
+    from .scheduler import approved_content
+
+    approved = approved_content(revision)  # kept for the workers, who need it soon
+    accounts = {
+        a.pk: a
+        for a in SocialAccount.objects.filter(
+            pk__in=[v.account_id for v in approved.variants.all() if v.account_id]
+        )
+    }
     result = []
     with transaction.atomic():
         open_ = {

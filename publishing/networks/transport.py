@@ -10,6 +10,8 @@ It also maps what the HTTP layer raises to the typed errors: a connection that n
 opened is `Transient`; a request that left and got no answer is `Unconfirmed`.
 """
 
+import functools
+import ssl
 from contextlib import contextmanager
 
 import httpx
@@ -72,11 +74,21 @@ class RedirectingTransport(httpx.HTTPTransport):
         return response
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context per process: building one (loading the CA bundle) costs more than
+    the call it would serve."""
+    return httpx.create_ssl_context()
+
+
 def httpx_client(name: str) -> httpx.Client:
     connect, read = config.timeout()
     return httpx.Client(
-        transport=RedirectingTransport(config.SDK_HOSTS[name], config.address(name), name),
+        transport=RedirectingTransport(
+            config.SDK_HOSTS[name], config.address(name), name, verify=_tls_context()
+        ),
         timeout=httpx.Timeout(read, connect=connect),
+        verify=_tls_context(),
     )
 
 

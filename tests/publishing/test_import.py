@@ -170,7 +170,7 @@ def test_a_file_too_large_or_too_long_or_of_another_kind_is_refused(manager):
     ]
 
     assert "1000" in errors[0]
-    assert "2 MB" in errors[1]
+    assert "2 Mo" in errors[1]
     assert ".xlsx" in errors[2]
 
 

@@ -82,7 +82,7 @@ def test_an_expired_token_stops_the_account_after_one_attempt(
     publication = Publication.objects.get()
     # Held, not failed: it goes out once the account is reconnected, within its cut-off.
     assert publication.state == Publication.State.SCHEDULED
-    assert "reconnect" in publication.error
+    assert "reconnecté" in publication.error
     assert publication.attempts.get().outcome == Attempt.Outcome.AUTH_EXPIRED
     x = SocialAccount.objects.get(pk=five_accounts["x"].pk)
     assert x.status == SocialAccount.Status.NEEDS_RECONNECT
