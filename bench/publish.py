@@ -367,7 +367,7 @@ def run(arguments, processes: Processes, sandbox_url: str) -> None:
         Publication.objects.filter(pk__in=pks2, state=Publication.State.PUBLISHED).count(),
     )
     say("drain_rate", f"{drained:.1f}", "publications/s")
-    say("raw_rate", f"{raw:.1f}", "calls/s")
+    say("raw_rate", f"{raw:.1f}", "publications/s")
     say("ratio", f"{drained / raw:.2f}")
 
     created = sandbox_creates(sandbox_url)

@@ -5,17 +5,19 @@ Loading twice changes nothing: every object is looked up by a natural key first.
 
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.images import ImageFile
 from django.db import transaction
+from django.utils import timezone
 from PIL import Image as PILImage
 from PIL import ImageDraw
 from wagtail.images.models import Image
 from wagtail.models import Workflow
 
+from policies.models import Period
 from publishing.models import Network, SocialAccount, Variant
 from workflows import roles
 
@@ -154,6 +156,7 @@ def _five_networks_post(author, director, accounts, territory):
         approval_workflow=Workflow.objects.get(name="Standard"),
         created_by=author,
         live=False,
+        planned_at=_days_ahead(1, 11),
     )
     post.images = [
         PostImage(
@@ -169,6 +172,22 @@ def _five_networks_post(author, director, accounts, territory):
     post.save_revision(user=author)
     task_state = post.get_workflow().start(post, author).current_task_state
     task_state.specific.approve(user=director, comment="Validé pour les cinq réseaux.")
+
+
+def _days_ahead(days: int, hour: int):
+    """A local time `days` from today at `hour` o'clock: the demo's calendar is current."""
+    local = timezone.localtime() + timedelta(days=days)
+    return local.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+# Days ahead and hour each demo post is planned for, by title.
+PLANNED = {
+    "Marché de Noël — annonce": (2, 10),
+    "Travaux rue Victor-Hugo": (3, 9),
+    "Fête du lac : le programme": (5, 18),
+    "Nouvelle ligne de bus 7": (4, 8),
+    "Budget participatif : les résultats": (6, 12),
+}
 
 
 POSTS = (
@@ -251,6 +270,7 @@ def demo_load() -> list:
                 approval_workflow=Workflow.objects.get(name=workflow_name),
                 created_by=author,
                 live=False,
+                planned_at=_days_ahead(*PLANNED[title]),
             )
             if "lac" in title:
                 post.images = [
@@ -283,5 +303,15 @@ def demo_load() -> list:
             # elected official's round of the Sensitive one.
             task_state.specific.approve(user=director, comment="Parfait, merci.")
         _whatsapp_list(accounts[Network.WHATSAPP], territories)
+        Period.objects.get_or_create(
+            name="Réserve électorale (démo)",
+            defaults={
+                "kind": Period.Kind.RESERVE,
+                "starts_at": _days_ahead(30, 0),
+                "ends_at": _days_ahead(45, 0),
+                "reason": "Période de réserve avant les élections : aucune communication "
+                "promotionnelle.",
+            },
+        )
         _five_networks_post(author, director, accounts, territories["Centre-ville"])
     return list(people.values())

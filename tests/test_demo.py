@@ -52,3 +52,18 @@ def test_demo_posts_have_network_versions():
         "linkedin",
         "whatsapp",
     }
+
+
+def test_the_demo_calendar_has_planned_posts_and_approved_ones_scheduled():
+    from policies.models import Period
+    from publishing.models import Publication
+
+    demo_load()
+
+    assert not Post.objects.filter(planned_at__isnull=True).exists()
+    approved = Post.objects.get(title=FIVE_NETWORKS_TITLE)
+    scheduled = Publication.objects.filter(post=approved, state=Publication.State.SCHEDULED)
+    assert scheduled.count() == 5  # approval scheduled it on each network, at its time
+    assert {p.scheduled_at for p in scheduled} == {approved.planned_at}
+    assert all(p.revision_id == approved.live_revision_id for p in scheduled)
+    assert Period.objects.filter(kind=Period.Kind.RESERVE).exists()
