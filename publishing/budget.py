@@ -40,13 +40,8 @@ def family(network: str) -> str:
     return FAMILY.get(network, network)
 
 
-GENERATION_KEY = "crieur:budget:generation"
-
-
-def _block_key(name: str, account_id=None) -> str:
-    generation = cache.get(GENERATION_KEY, 0)
-    suffix = f":account:{account_id}" if account_id else ""
-    return f"crieur:budget:{generation}:block:{name}{suffix}"
+def _blocks_key(name: str) -> str:
+    return f"crieur:budget:blocks:{name}"
 
 
 def _slots_key(name: str) -> str:
@@ -54,24 +49,28 @@ def _slots_key(name: str) -> str:
 
 
 def block(network: str, until: datetime, *, account_id=None) -> None:
-    """No call to this network (or only to this account on it) before `until`."""
+    """No call to this network (or only to this account on it) before `until`.
+
+    A family's blocks are one cache entry (read once per call made); two workers
+    writing at the same instant may lose one block, and the network's next refusal
+    puts it back: the budget saves calls, the typed errors keep it safe.
+    """
     name = family(network)
-    key = _block_key(name, account_id)
-    current = cache.get(key)
-    if current is not None and current >= until.timestamp():
+    now = timezone.now().timestamp()
+    blocks = {k: v for k, v in (cache.get(_blocks_key(name)) or {}).items() if v > now}
+    scope = str(account_id) if account_id else "app"
+    if blocks.get(scope, 0) >= until.timestamp():
         return
-    seconds = (until - timezone.now()).total_seconds()
-    if seconds > 0:
-        cache.set(key, until.timestamp(), timeout=int(seconds) + 1)
+    blocks[scope] = until.timestamp()
+    timeout = int(max(blocks.values()) - now) + 1
+    if timeout > 0:
+        cache.set(_blocks_key(name), blocks, timeout=timeout)
 
 
 def blocked_until(network: str, *, account_id=None) -> datetime | None:
     """Until when calls to the network (for this account, if given) must wait."""
-    name = family(network)
-    keys = [_block_key(name)] + ([_block_key(name, account_id)] if account_id else [])
-    stamps = [s for s in cache.get_many(keys).values() if s is not None]
-    if not stamps:
-        return None
+    blocks = cache.get(_blocks_key(family(network))) or {}
+    stamps = [blocks.get("app", 0)] + ([blocks.get(str(account_id), 0)] if account_id else [])
     until = datetime.fromtimestamp(max(stamps), tz=UTC)
     return until if until > timezone.now() else None
 
@@ -85,12 +84,10 @@ def concurrency(network: str) -> int:
 def slot(network: str):
     """Yield True with one of the network's call slots held, False when all are taken."""
     key = _slots_key(family(network))
-    cache.add(key, 0, timeout=SLOT_TTL)
     try:
         taken = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=SLOT_TTL)
-        taken = 1
+    except ValueError:  # no call in flight lately: the counter starts again
+        taken = 1 if cache.add(key, 1, timeout=SLOT_TTL) else cache.incr(key)
     try:
         yield taken <= concurrency(network)
     finally:
@@ -147,11 +144,7 @@ def _observe_meta(headers) -> None:
 
 def reset() -> None:
     """Forget every block and slot (tests, and an administrator after an incident)."""
-    cache.delete_many([_slots_key(n) for n in FAMILIES])
-    try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:
-        cache.set(GENERATION_KEY, 1, timeout=None)
+    cache.delete_many([_blocks_key(n) for n in FAMILIES] + [_slots_key(n) for n in FAMILIES])
 
 
 def jitter(seconds: float, spread: float = 0.25) -> float:

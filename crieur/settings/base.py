@@ -144,6 +144,13 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+# Wagtail looks renditions up here before the database: each process keeps its own.
+CACHES["renditions"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "renditions",
+    "TIMEOUT": 600,
+    "OPTIONS": {"MAX_ENTRIES": 1000},
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

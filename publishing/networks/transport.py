@@ -48,6 +48,8 @@ def mount(session: requests.Session, name: str) -> requests.Session:
     with the adapter for the SDK host `config.SDK_HOSTS[name]`."""
     real = config.SDK_HOSTS[name]
     session.mount(real, RedirectingAdapter(real, config.address(name), name))
+    # The address is known: no proxy or .netrc look-up in the environment on each call.
+    session.trust_env = False
     return session
 
 
