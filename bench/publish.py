@@ -31,13 +31,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 NETWORKS = ("x", "facebook", "instagram", "linkedin", "whatsapp")
-CREATES = {
-    "x": ("POST", "/2/tweets"),
-    "facebook": ("POST", "/feed"),
-    "instagram": ("POST", "/media_publish"),
-    "linkedin": ("POST", "/rest/posts"),
-    "whatsapp": ("POST", "/messages"),
-}
 
 
 def say(name: str, value, unit: str = "") -> None:
@@ -187,6 +180,32 @@ def settled(pks) -> bool:
     ).exists()
 
 
+def cpu_seconds() -> dict:
+    """CPU time used so far by each kind of process on the machine (Linux /proc)."""
+    groups = {"sandbox": 0.0, "workers": 0.0, "beat": 0.0, "postgres": 0.0, "redis": 0.0}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used = (int(fields[11]) + int(fields[12])) / tick
+        if "publishing.sandbox" in command:
+            groups["sandbox"] += used
+        elif "celery" in command and " worker" in command:
+            groups["workers"] += used
+        elif "celery" in command and " beat" in command:
+            groups["beat"] += used
+        elif command.startswith("postgres"):
+            groups["postgres"] += used
+        elif "redis-server" in command:
+            groups["redis"] += used
+    return groups
+
+
 def percentile(values, share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
@@ -211,18 +230,13 @@ def raw_rate(account_sets, image, *, count: int) -> float:
 def sandbox_creates(sandbox_url: str) -> dict:
     import requests
 
-    received = requests.get(f"{sandbox_url}/_sandbox/received", timeout=60).json()
-    items = received.get("received", received) if isinstance(received, dict) else received
+    from publishing.sandbox.core import Received
+
+    received = requests.get(f"{sandbox_url}/_sandbox/received", timeout=60).json()["received"]
     counts = dict.fromkeys(NETWORKS, 0)
-    for r in items:
-        method, path = CREATES.get(r["network"], ("", "\0"))
-        if (
-            r["method"] == method
-            and r["path"].endswith(path)
-            and 200 <= r.get("status", 0) < 300
-            and r.get("fault", "") in ("", "timeout")
-        ):
-            counts[r["network"]] += 1
+    for item in received:
+        if Received(**item).created_a_post:
+            counts[item["network"]] += 1
     return counts
 
 
@@ -355,7 +369,9 @@ def run(arguments, processes: Processes, sandbox_url: str) -> None:
     due = timezone.now() + timedelta(seconds=5)
     note(f"backlog: {count} publications due at once")
     pks2 = schedule(phase2_posts, [due] * count)
+    cpu_before = cpu_seconds()
     wait_for(lambda: settled(pks2), timeout=1800, what="phase 2")
+    cpu_used = {k: v - cpu_before[k] for k, v in cpu_seconds().items()}
     last = max(
         Publication.objects.filter(pk__in=pks2).values_list("published_at", flat=True),
         key=lambda t: t or due,
@@ -369,6 +385,8 @@ def run(arguments, processes: Processes, sandbox_url: str) -> None:
     say("drain_rate", f"{drained:.1f}", "publications/s")
     say("raw_rate", f"{raw:.1f}", "publications/s")
     say("ratio", f"{drained / raw:.2f}")
+    for group, seconds in cpu_used.items():
+        say(f"backlog_cpu_{group}", f"{1000 * seconds / count:.1f}", "ms/publication")
 
     created = sandbox_creates(sandbox_url)
     expected = {

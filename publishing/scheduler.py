@@ -89,7 +89,13 @@ def publication_enqueue(*, publication_id: int, eta: datetime | None = None) -> 
 def due_dispatch(*, now: datetime) -> int:
     """Hand every publication due within the next seconds to the workers, once."""
     horizon = now + timedelta(seconds=settings.CRIEUR_DISPATCH_AHEAD_SECONDS)
-    rows = list(due_publications(until=horizon).values_list("pk", "scheduled_at", "not_before"))
+    # A backlog is handed over in slices: what was handed over is skipped (below), and
+    # the workers take what is due in order.
+    rows = list(
+        due_publications(until=horizon).values_list("pk", "scheduled_at", "not_before")[
+            : settings.CRIEUR_DISPATCH_BATCH
+        ]
+    )
     if not rows:
         return 0
     keys = {}
@@ -359,10 +365,11 @@ def publication_send_claimed(*, publication: Publication) -> Publication:
     attempt.outcome = outcome
     attempt.message = message
     attempt.answer = answer if isinstance(answer, dict | list) else None
-    attempt.save()
     if publication.state != State.PUBLISHING:
         publication.claimed_at = None
-    _record(publication, outcome)
+    with transaction.atomic():  # the attempt, the state and its history: one commit
+        attempt.save(update_fields=["finished_at", "outcome", "message", "answer"])
+        _record(publication, outcome)
     if retry_at is not None:
         publication_enqueue(publication_id=publication.pk, eta=retry_at)
     return publication

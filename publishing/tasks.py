@@ -1,8 +1,19 @@
 """Celery tasks of publishing: thin doors onto the services."""
 
 from celery import shared_task
+from celery.signals import worker_process_init
 
 from . import scheduler
+
+
+@worker_process_init.connect
+def networks_load(**kwargs) -> None:
+    """A new worker process loads the networks' client libraries at once: otherwise its
+    first publications wait for those imports and go out late."""
+    from . import networks
+
+    for name in networks.MODULES:
+        networks.get(name)
 
 
 @shared_task(name="publishing.tasks.scheduler_beat", ignore_result=True, max_retries=0)

@@ -62,6 +62,28 @@ class Received:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def created_a_post(self) -> bool:
+        """Whether this request made something citizens see (a timed-out one did too:
+        the network processed it, only the answer was late)."""
+        method, path = CREATING_REQUESTS.get(self.network, ("", "\0"))
+        return (
+            self.method == method
+            and self.path.endswith(path)
+            and 200 <= self.status < 300
+            and self.fault in ("", "timeout")
+        )
+
+
+# The request that creates what citizens see, per network (duplicates are counted on it).
+CREATING_REQUESTS = {
+    "x": ("POST", "/2/tweets"),
+    "facebook": ("POST", "/feed"),
+    "instagram": ("POST", "/media_publish"),
+    "linkedin": ("POST", "/rest/posts"),
+    "whatsapp": ("POST", "/messages"),
+}
+
 
 @dataclass
 class Fault:
