@@ -31,6 +31,15 @@ def publication_deliver_task(publication_id: int) -> None:
     scheduler.publication_deliver(publication_id=publication_id)
 
 
+@shared_task(
+    name="publishing.tasks.publications_deliver", ignore_result=True, max_retries=0, acks_late=True
+)
+def publications_deliver_task(publication_ids: list[int]) -> None:
+    """Publications due together, each claimed and sent on its own (see above)."""
+    for publication_id in publication_ids:
+        scheduler.publication_deliver(publication_id=publication_id)
+
+
 @shared_task(name="publishing.tasks.import_run_task", ignore_result=True, max_retries=0)
 def import_run_task(job_id: int, only_valid: bool) -> None:
     """Create the posts of a checked import; the job shows the progress row by row."""

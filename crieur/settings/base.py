@@ -246,6 +246,9 @@ CRIEUR_PUBLISH_LEASE_SECONDS = env.int("CRIEUR_PUBLISH_LEASE_SECONDS", default=6
 CRIEUR_DISPATCH_AHEAD_SECONDS = env.float("CRIEUR_DISPATCH_AHEAD_SECONDS", default=3.0)
 CRIEUR_DISPATCH_FORGET_SECONDS = env.int("CRIEUR_DISPATCH_FORGET_SECONDS", default=60)
 CRIEUR_DISPATCH_BATCH = env.int("CRIEUR_DISPATCH_BATCH", default=5000)
+# Publications due within this window travel together, this many at most per task.
+CRIEUR_DISPATCH_GROUP_SECONDS = env.float("CRIEUR_DISPATCH_GROUP_SECONDS", default=0.25)
+CRIEUR_DISPATCH_GROUP = env.int("CRIEUR_DISPATCH_GROUP", default=6)
 CRIEUR_CHORES_SECONDS = env.int("CRIEUR_CHORES_SECONDS", default=10)
 CRIEUR_TOKEN_REFRESH_AHEAD_HOURS = env.int("CRIEUR_TOKEN_REFRESH_AHEAD_HOURS", default=24)
 # Calls in flight at once per network family (x, meta, linkedin, whatsapp, default).

@@ -403,3 +403,46 @@ def test_a_token_that_cannot_be_renewed_holds_the_account_and_alerts(
     x.refresh_from_db()
     assert x.status == SocialAccount.Status.NEEDS_RECONNECT
     assert len(mail.outbox) == 1
+
+
+@pytest.fixture
+def eager_celery():
+    """Tasks run where they are sent (no broker, no worker): what a tick hands over."""
+    from crieur.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def test_a_tick_hands_due_publications_over_once_and_leaves_the_later_ones(
+    sandbox, five_accounts, eager_celery
+):
+    x = five_accounts["x"]
+    now = timezone.now()
+    due = [schedule(approved_post({"x": x}, texts={"x": f"Dû {i}"}), x, now) for i in range(3)]
+    later = schedule(approved_post({"x": x}), x, now + timedelta(minutes=10))
+
+    assert scheduler.due_dispatch(now=now) == 3
+    assert scheduler.due_dispatch(now=now) == 0  # already handed over
+
+    assert {p.state for p in Publication.objects.filter(pk__in=[p.pk for p in due])} == {
+        State.PUBLISHED
+    }
+    assert Publication.objects.get(pk=later.pk).state == State.SCHEDULED
+    assert len(creates(sandbox, "x")) == 3
+
+
+def test_publications_due_together_travel_in_small_groups(settings):
+    settings.CRIEUR_DISPATCH_GROUP = 3
+    settings.CRIEUR_DISPATCH_GROUP_SECONDS = 0.25
+    t = timezone.now()
+    items = [(i, t + timedelta(seconds=0.1 * i)) for i in range(5)] + [
+        (9, t + timedelta(seconds=5))
+    ]
+
+    batches = list(scheduler._batches(items))
+
+    assert [ids for ids, _eta in batches] == [[0, 1, 2], [3, 4], [9]]
+    # Each group goes at the latest due time in it: none is sent early.
+    assert [eta for _ids, eta in batches] == [items[2][1], items[4][1], items[5][1]]
