@@ -1,7 +1,10 @@
 """The publishing part of the admin: network accounts and the scheduler's health."""
 
+from datetime import datetime
+
 from django.templatetags.static import static
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -52,24 +55,38 @@ class SchedulerHealthPanel(Component):
         return {"health": scheduler_health(), "may_act": views.may_act_on_publications(user)}
 
 
+def _readable(moment: str) -> str:
+    """A time the log keeps in ISO 8601, as people read it (local time, day first)."""
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except (TypeError, ValueError):
+        return moment or "—"
+    return timezone.localtime(parsed).strftime("%d/%m/%Y %H:%M")
+
+
 class RescheduleLogFormatter(LogFormatter):
     label = _("Reschedule")
 
     def format_message(self, log_entry):
         data = log_entry.data or {}
+        times = {"from": _readable(data.get("from", "")), "to": _readable(data.get("to", ""))}
         if data.get("account"):
-            return _("Rescheduled on %(account)s: %(from)s → %(to)s") % data
-        return _("Planned time moved: %(from)s → %(to)s") % {
-            "from": data.get("from") or "—",
-            "to": data.get("to"),
-        }
+            return _("Rescheduled on %(account)s: %(from)s → %(to)s") % {
+                **times,
+                "account": data["account"],
+            }
+        return _("Planned time moved: %(from)s → %(to)s") % times
 
 
 class CancelLogFormatter(LogFormatter):
     label = _("Cancel publication")
 
     def format_message(self, log_entry):
-        return _("Publication on %(account)s at %(at)s cancelled") % (log_entry.data or {})
+        data = log_entry.data or {}
+        return _("Publication on %(account)s at %(at)s cancelled") % {
+            "account": data.get("account", ""),
+            "at": _readable(data.get("at", "")),
+        }
 
 
 @hooks.register("register_log_actions")

@@ -58,5 +58,7 @@ def test_a_community_manager_drags_a_publication_to_another_day(page, live_serve
 
     page.goto(f"{live_server.url}/admin/snippets/cms/post/history/{post.pk}/")
     expect(page.locator("#listing-results")).to_contain_text("Ville sur X (X)")
-    expect(page.locator("#listing-results")).to_contain_text(f"{thursday}T10:30")
+    expect(page.locator("#listing-results")).to_contain_text(
+        f"Ville sur X (X) : {wednesday:%d/%m/%Y} 10:30 → {thursday:%d/%m/%Y} 10:30"
+    )
     shot("4-history")

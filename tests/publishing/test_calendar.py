@@ -285,6 +285,7 @@ def test_dragging_a_publication_moves_it_and_keeps_its_time_and_approval(
     assert log.data["to"] == "2031-03-14T10:30+01:00"
     history = client.get(reverse("wagtailsnippets_cms_post:history", args=[post.pk]))
     assert "Ville sur X (X)" in history.content.decode()
+    assert "→ 14/03/2031 10:30" in history.content.decode()
     assert "bound method" not in history.content.decode()
 
 
