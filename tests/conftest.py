@@ -99,4 +99,23 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
 
 
+NETWORKS = ("x", "facebook", "instagram", "linkedin", "whatsapp")
+
+
+@pytest.fixture
+def five_accounts(db):
+    """One connected account per network; the WhatsApp list has one subscriber."""
+    from django.utils import timezone
+
+    from publishing.broadcast import BroadcastSetup, Subscriber
+
+    accounts = {network: factories.SocialAccountFactory(network=network) for network in NETWORKS}
+    whatsapp = accounts["whatsapp"]
+    BroadcastSetup.objects.create(account=whatsapp, template_name="actualites")
+    Subscriber.objects.create(
+        account=whatsapp, phone="+33612345678", opted_in_at=timezone.now(), source="keyword"
+    )
+    return accounts
+
+
 __all__ = ["settings"]

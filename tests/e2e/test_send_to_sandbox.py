@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from publishing.models import Publication
 from tests.e2e.conftest import login
 from tests.factories import PASSWORD, UserFactory
-from tests.publishing.test_send_now import approved_post, five_accounts  # noqa: F401
+from tests.publishing.test_send_now import approved_post
 from workflows import roles
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -17,7 +17,7 @@ def test_an_administrator_sends_a_post_to_five_networks_and_reads_the_sandbox(
     live_server,
     shot,
     sandbox,
-    five_accounts,  # noqa: F811
+    five_accounts,
 ):
     UserFactory(username="alex", role=roles.ADMINISTRATOR)
     approved_post(five_accounts, texts={"x": "Sapins : 12 points de collecte #Recyclage"})

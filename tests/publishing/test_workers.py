@@ -29,6 +29,9 @@ def _fork(target, *args):
 
 
 def _deliver_all(pks):
+    # A connection the parent still held is its socket, not ours: open our own.
+    for conn in connections.all(initialized_only=True):
+        conn.connection = None
     try:
         for pk in pks:
             scheduler.publication_deliver(publication_id=pk)
