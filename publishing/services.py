@@ -226,6 +226,7 @@ def publications_sync(*, post, by=None) -> list[Publication]:
     from .scheduler import approved_content
 
     approved = approved_content(revision)  # kept for the workers, who need it soon
+    late: list[str] = []
     accounts = {
         a.pk: a
         for a in SocialAccount.objects.filter(
@@ -256,6 +257,9 @@ def publications_sync(*, post, by=None) -> list[Publication]:
             if publication is None:
                 if account_id in sent:
                     continue  # this revision already went out there: never twice
+                if post.planned_at <= timezone.now():
+                    late.append(str(account))
+                    continue  # approved after its time: it does not go out late
                 publication = Publication(
                     post=post, account=account, scheduled_at=post.planned_at, created_by=by
                 )
@@ -264,6 +268,13 @@ def publications_sync(*, post, by=None) -> list[Publication]:
             publication.save()
             _enqueue(publication)
             result.append(publication)
+        if late:
+            _log(
+                post=post,
+                action="publishing.needs_date",
+                by=by,
+                data={"planned": _when(post.planned_at), "accounts": ", ".join(late)},
+            )
     return result
 
 

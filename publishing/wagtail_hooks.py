@@ -89,10 +89,22 @@ class CancelLogFormatter(LogFormatter):
         }
 
 
+class NeedsDateLogFormatter(LogFormatter):
+    label = _("Approved too late")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        return _(
+            "Approved after its planned time (%(planned)s): not sent to %(accounts)s. "
+            "Choose a new date on the calendar."
+        ) % {"planned": _readable(data.get("planned", "")), "accounts": data.get("accounts", "")}
+
+
 @hooks.register("register_log_actions")
 def publishing_log_actions(actions):
     actions.register_action("publishing.reschedule")(RescheduleLogFormatter)
     actions.register_action("publishing.cancel")(CancelLogFormatter)
+    actions.register_action("publishing.needs_date")(NeedsDateLogFormatter)
 
 
 @hooks.register("construct_homepage_panels")

@@ -446,3 +446,32 @@ def test_publications_due_together_travel_in_small_groups(settings):
     assert [ids for ids, _eta in batches] == [[0, 1, 2], [3, 4], [9]]
     # Each group goes at the latest due time in it: none is sent early.
     assert [eta for _ids, eta in batches] == [items[2][1], items[4][1], items[5][1]]
+
+
+def test_approval_schedules_the_post_at_its_planned_time_and_a_late_one_waits_for_a_date(
+    sandbox, five_accounts
+):
+    from wagtail.models import ModelLogEntry
+
+    from cms.models import Post
+
+    x = five_accounts["x"]
+    post = approved_post({"x": x})  # approved without a date: nothing scheduled
+    assert not Publication.objects.filter(post=post).exists()
+    Post.objects.filter(pk=post.pk).update(planned_at=timezone.now() + timedelta(hours=2))
+    post.refresh_from_db()
+
+    post.save_revision().publish()  # approved again, now with a date
+
+    publication = Publication.objects.get(post=post)
+    assert publication.scheduled_at == post.planned_at
+    assert publication.revision_id == Post.objects.get(pk=post.pk).live_revision_id
+
+    late = approved_post({"x": x}, texts={"x": "En retard"})
+    Post.objects.filter(pk=late.pk).update(planned_at=timezone.now() - timedelta(minutes=5))
+    late.refresh_from_db()
+    late.save_revision().publish()
+
+    assert not Publication.objects.filter(post=late).exists()
+    entry = ModelLogEntry.objects.get(action="publishing.needs_date", object_id=str(late.pk))
+    assert str(x) in entry.data["accounts"]
