@@ -24,7 +24,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -507,15 +507,37 @@ def publications_reconcile_stale(*, now: datetime) -> int:
     return len(stale)
 
 
+def _look_up(publication: Publication, *, since: datetime):
+    """The publication's post on the network, if it is there (raises NetworkError when
+    the network cannot be asked)."""
+    from . import networks
+    from .networks.base import NetworkError
+    from .networks.outgoing import outgoing_parts
+
+    variant = _approved_variant(publication)
+    if variant is None:
+        raise NetworkError("no approved version for this account")
+    return networks.get(publication.account.network).find_recent(
+        publication.account, text=outgoing_parts(variant)[0], since=since
+    )
+
+
+def _mark_found(publication: Publication, ref, *, now: datetime) -> None:
+    """The post was found on the network: the publication is published, never resent."""
+    publication.state = State.PUBLISHED
+    publication.remote_id = publication.remote_id or ref.id
+    publication.remote_url = ref.url
+    publication.published_at = publication.published_at or now
+    publication.error = ""
+
+
 def publication_reconcile(*, publication_id: int, now: datetime | None = None):
     """Ask the network whether a publication a dead worker left is there, before any retry.
 
     Found: published. Not there and nothing of it sent: back to the schedule (or missed).
     Partly sent, or the network cannot say: unconfirmed, for a person to check.
     """
-    from . import networks
     from .networks.base import NetworkError
-    from .networks.outgoing import outgoing_parts
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -537,29 +559,19 @@ def publication_reconcile(*, publication_id: int, now: datetime | None = None):
         message="The worker stopped while sending.",
     )
     attempt = Attempt.objects.create(publication=publication, started_at=now)
-    variant = _approved_variant(publication)
     ref, answer = None, None
     try:
-        if variant is None:
-            raise NetworkError("no approved version for this account")
         since = publication.scheduled_at - timedelta(minutes=10)
         if publication.claimed_at and publication.claimed_at < since:
             since = publication.claimed_at
-        text = outgoing_parts(variant)[0]
-        ref = networks.get(publication.account.network).find_recent(
-            publication.account, text=text, since=since
-        )
+        ref = _look_up(publication, since=since)
         can_tell = publication.account.network != "whatsapp"
     except NetworkError as error:
         can_tell, answer = False, error.message
     if ref is not None:
         attempt.outcome = Attempt.Outcome.PUBLISHED
         attempt.message = "Found on the network after the worker stopped."
-        publication.state = State.PUBLISHED
-        publication.remote_id = publication.remote_id or ref.id
-        publication.remote_url = ref.url
-        publication.published_at = publication.published_at or now
-        publication.error = ""
+        _mark_found(publication, ref, now=now)
     elif can_tell and not publication.remote_id and not publication.remote_parts:
         attempt.outcome = Attempt.Outcome.TRANSIENT
         attempt.message = "Not on the network: sent again."
@@ -590,11 +602,15 @@ def publication_reconcile(*, publication_id: int, now: datetime | None = None):
 
 def publications_mark_missed(*, now: datetime) -> int:
     """Scheduled publications past their account's cut-off will not go out: missed."""
+    shortest = timedelta(minutes=settings.CRIEUR_PUBLISH_CUTOFF_MINUTES)
+    custom = SocialAccount.objects.aggregate(shortest=Min("cutoff"))["shortest"]
+    if custom is not None:
+        shortest = min(shortest, custom)
     count = 0
-    for account in SocialAccount.objects.filter(publications__state=State.SCHEDULED).distinct():
-        for publication in Publication.objects.filter(
-            account=account, state=State.SCHEDULED, scheduled_at__lt=now - cutoff(account)
-        ).select_related("account"):
+    for publication in Publication.objects.filter(
+        state=State.SCHEDULED, scheduled_at__lt=now - shortest
+    ).select_related("account"):
+        if now - publication.scheduled_at > cutoff(publication.account):
             _mark_missed(publication, now=now)
             count += 1
     return count
@@ -626,9 +642,7 @@ def publication_retry(*, publication: Publication, by) -> Publication:
     """
     from django.core.exceptions import ValidationError
 
-    from . import networks
     from .networks.base import NetworkError
-    from .networks.outgoing import outgoing_parts
 
     publication = Publication.objects.select_related("account", "revision").get(pk=publication.pk)
     if publication.state not in (State.FAILED, State.UNCONFIRMED, State.MISSED):
@@ -639,13 +653,8 @@ def publication_retry(*, publication: Publication, by) -> Publication:
     if publication.account.status != SocialAccount.Status.CONNECTED:
         raise ValidationError(_held_reason(publication.account))
     if publication.state == State.UNCONFIRMED:
-        variant = _approved_variant(publication)
         try:
-            ref = networks.get(publication.account.network).find_recent(
-                publication.account,
-                text=outgoing_parts(variant)[0] if variant else "",
-                since=publication.scheduled_at - timedelta(minutes=10),
-            )
+            ref = _look_up(publication, since=publication.scheduled_at - timedelta(minutes=10))
         except NetworkError as error:
             raise ValidationError(
                 gettext(
@@ -655,11 +664,7 @@ def publication_retry(*, publication: Publication, by) -> Publication:
                 % {"e": error.message}
             ) from error
         if ref is not None:
-            publication.state = State.PUBLISHED
-            publication.remote_id = publication.remote_id or ref.id
-            publication.remote_url = ref.url
-            publication.published_at = publication.published_at or timezone.now()
-            publication.error = ""
+            _mark_found(publication, ref, now=timezone.now())
             publication._history_user = by
             _record(publication, "found on the network")
             return publication

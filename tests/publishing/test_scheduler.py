@@ -281,13 +281,18 @@ def test_a_publication_past_its_cut_off_is_missed_not_sent(sandbox, five_account
     x.cutoff = timedelta(minutes=10)
     x.save()
     short = schedule(approved_post({"x": x}), x, timezone.now() - timedelta(minutes=15))
+    facebook = five_accounts["facebook"]  # the default cut-off, two hours
+    in_time = schedule(
+        approved_post({"facebook": facebook}), facebook, timezone.now() - timedelta(minutes=30)
+    )
 
-    scheduler.scheduler_tick()
+    scheduler.publications_mark_missed(now=timezone.now())
 
     assert Publication.objects.get(pk=late.pk).state == State.MISSED
     missed = Publication.objects.get(pk=short.pk)
     assert missed.state == State.MISSED
     assert "délai limite de 10 minutes" in missed.error
+    assert Publication.objects.get(pk=in_time.pk).state == State.SCHEDULED
     assert sandbox.received == []
 
 
