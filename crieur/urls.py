@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("webhooks/<str:source>/", webhooks.receive, name="webhook"),
     path("documents/", include(wagtaildocs_urls)),
+    path("approve/", include("workflows.urls")),
     path("calendar/<str:token>.ics", calendar_views.calendar_feed, name="calendar_feed"),
     path("", RedirectView.as_view(pattern_name="wagtailadmin_home", permanent=False)),
 ]

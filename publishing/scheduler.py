@@ -31,6 +31,7 @@ from django.utils.translation import gettext
 from . import budget
 from .models import Attempt, Publication, SocialAccount
 from .selectors import due_publications
+from .signals import publication_failed
 
 logger = logging.getLogger(__name__)
 
@@ -391,6 +392,8 @@ def publication_send_claimed(*, publication: Publication) -> Publication:
         _record(publication, outcome)
     if retry_at is not None:
         publication_enqueue(publication_id=publication.pk, eta=retry_at)
+    if publication.state in (State.FAILED, State.MISSED, State.UNCONFIRMED):
+        publication_failed.send(sender=Publication, publication=publication)
     return publication
 
 

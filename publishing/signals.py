@@ -1,4 +1,10 @@
-"""Signal handlers of publishing: they only hand over to services."""
+"""Signal handlers of publishing (they only hand over to services), and its own signals."""
+
+from django.dispatch import Signal
+
+# Sent when a publication stops and waits for a person (failed, missed or unconfirmed),
+# with `publication`: the notifications of workflows listen, publishing does not know them.
+publication_failed = Signal()
 
 
 def post_approved(sender, instance, revision=None, **kwargs) -> None:

@@ -11,7 +11,40 @@ class WorkflowsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
+        from wagtail.models import WorkflowState
+        from wagtail.signals import workflow_approved, workflow_rejected
+
+        from publishing.signals import publication_failed
 
         from . import signals
 
         post_migrate.connect(signals.bootstrap_after_migrate, sender=self)
+        self._offer_crieur_rounds_only()
+        # Crieur's notifications replace Wagtail's approval e-mails: connected first under
+        # the same dispatch_uid, ours is the one Django keeps when wagtail.admin connects
+        # its own later (workflows comes before wagtail.admin in INSTALLED_APPS).
+        workflow_approved.connect(
+            signals.workflow_approved,
+            sender=WorkflowState,
+            dispatch_uid="workflow_state_approved_email_notification",
+        )
+        workflow_rejected.connect(
+            signals.workflow_rejected,
+            sender=WorkflowState,
+            dispatch_uid="workflow_state_rejected_email_notification",
+        )
+        publication_failed.connect(signals.publication_failed, dispatch_uid="crieur_failed")
+
+    @staticmethod
+    def _offer_crieur_rounds_only() -> None:
+        """The workflow editor offers Crieur's rounds, not Wagtail's group approval task.
+
+        Wagtail's task would let the author approve their own post (no four eyes); the
+        tasks it already runs keep working. Wagtail caches the list it offers in
+        TASK_TYPES and only computes it when empty.
+        """
+        import wagtail.workflows
+
+        from .models import ExternalRound, PolicyRound, RoleRound
+
+        wagtail.workflows.TASK_TYPES = [RoleRound, ExternalRound, PolicyRound]

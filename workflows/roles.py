@@ -138,7 +138,10 @@ ROLES: tuple[Role, ...] = (
 @dataclass(frozen=True)
 class Round:
     name: str
-    role: Role
+    role: Role | None = None
+    # "role": the role's members decide in Crieur; "external": people without an account
+    # decide by e-mail link (and the role's members in Crieur); "policy": automatic.
+    kind: str = "role"
 
 
 @dataclass(frozen=True)
@@ -146,11 +149,18 @@ class Circuit:
     name: str
     rounds: tuple[Round, ...]
     default_for_posts: bool = False
+    # Only the members of this role may send a post through this circuit.
+    reserved_to: Role | None = None
 
 
+POLICY_ROUND = Round(name="Contrôle automatique", kind="policy")
 DIRECTOR_ROUND = Round(name="Validation par la direction", role=DIRECTOR)
-ELECTED_ROUND = Round(name="Validation par l'élu·e", role=ELECTED_OFFICIAL)
+ELECTED_ROUND = Round(name="Validation par l'élu·e", role=ELECTED_OFFICIAL, kind="external")
+CRISIS_ROUND = Round(name="Validation par la cellule de crise", role=CRISIS_CELL)
 
-STANDARD = Circuit(name="Standard", rounds=(DIRECTOR_ROUND,), default_for_posts=True)
-SENSITIVE = Circuit(name="Sensible", rounds=(DIRECTOR_ROUND, ELECTED_ROUND))
-CIRCUITS: tuple[Circuit, ...] = (STANDARD, SENSITIVE)
+STANDARD = Circuit(name="Standard", rounds=(POLICY_ROUND, DIRECTOR_ROUND), default_for_posts=True)
+SENSITIVE = Circuit(name="Sensible", rounds=(POLICY_ROUND, DIRECTOR_ROUND, ELECTED_ROUND))
+FAST_TRACK = Circuit(
+    name="Crise — procédure accélérée", rounds=(CRISIS_ROUND,), reserved_to=CRISIS_CELL
+)
+CIRCUITS: tuple[Circuit, ...] = (STANDARD, SENSITIVE, FAST_TRACK)

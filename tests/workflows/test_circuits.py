@@ -107,7 +107,7 @@ def test_a_rejection_goes_back_to_the_author_with_the_comment(client, people):
     assert post.approval_status.code == "sent_back"
     state.refresh_from_db()
     assert state.status == WorkflowState.STATUS_NEEDS_CHANGES
-    rejected = TaskState.objects.get(workflow_state=state)
+    rejected = TaskState.objects.get(workflow_state=state, status=TaskState.STATUS_REJECTED)
     assert rejected.status == TaskState.STATUS_REJECTED
     assert rejected.get_comment() == "Précisez les horaires, svp."
     assert [message.to for message in mail.outbox] == [[author.email]]

@@ -1,0 +1,1 @@
+"""Dashboard panels of approval, and the approval trail's pages."""
