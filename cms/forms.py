@@ -17,11 +17,47 @@ def kept_forms(formset):
 
 
 class PostForm(WagtailAdminModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("approval_workflow")
+        if field is not None and self.for_user is not None:
+            from workflows.roles import circuit_refused_to
+
+            # A reserved circuit (the crisis fast track) is not offered to others; the one
+            # already on the post stays listed so that nothing changes behind their back.
+            refused = [
+                w.pk
+                for w in field.queryset
+                if circuit_refused_to(self.for_user, w)
+                and w.pk != self.instance.approval_workflow_id
+            ]
+            field.queryset = field.queryset.exclude(pk__in=refused)
+
     def clean(self):
         cleaned_data = super().clean()
         self._check_images(cleaned_data)
         self._refuse_two_versions_for_one_account()
+        self._refuse_reserved_circuit(cleaned_data)
         return cleaned_data
+
+    def _refuse_reserved_circuit(self, cleaned_data) -> None:
+        from workflows.roles import circuit_refused_to
+
+        workflow = cleaned_data.get("approval_workflow")
+        if (
+            workflow is not None
+            and self.for_user is not None
+            and workflow.pk != self.instance.approval_workflow_id
+            and circuit_refused_to(self.for_user, workflow)
+        ):
+            self.add_error(
+                "approval_workflow",
+                _(
+                    "The circuit “%(name)s” is reserved to the crisis cell: choose another "
+                    "circuit, or ask the crisis cell to send this post."
+                )
+                % {"name": workflow.name},
+            )
 
     def _check_images(self, cleaned_data) -> None:
         images = self.formsets.get("images")

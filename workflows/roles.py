@@ -164,3 +164,14 @@ FAST_TRACK = Circuit(
     name="Crise — procédure accélérée", rounds=(CRISIS_ROUND,), reserved_to=CRISIS_CELL
 )
 CIRCUITS: tuple[Circuit, ...] = (STANDARD, SENSITIVE, FAST_TRACK)
+
+
+def circuit_refused_to(user, workflow) -> bool:
+    """Whether `user` may not send a post through `workflow` (a reserved circuit)."""
+    for circuit in CIRCUITS:
+        if circuit.name == workflow.name and circuit.reserved_to is not None:
+            return not (
+                user.is_superuser
+                or user.groups.filter(name=circuit.reserved_to.group_name).exists()
+            )
+    return False

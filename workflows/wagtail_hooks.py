@@ -1,3 +1,24 @@
-"""The workflows part of the admin: each module below registers its own hooks."""
+"""The workflows part of the admin; the notifications and the dashboard's panels and trail
+register their own hooks in the modules imported below."""
+
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.log_actions import LogFormatter
 
 from . import dashboard_hooks, notification_hooks  # noqa: F401
+
+
+class PartialApprovalLogFormatter(LogFormatter):
+    label = _("Approval (more approvers needed)")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        return _("%(name)s approved in “%(round)s”; the round waits for its other members.") % {
+            "name": data.get("name", ""),
+            "round": data.get("round", ""),
+        }
+
+
+@hooks.register("register_log_actions")
+def workflows_log_actions(actions):
+    actions.register_action("workflows.partial_approval")(PartialApprovalLogFormatter)

@@ -260,6 +260,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "publishing.tasks.scheduler_beat",
         "schedule": timedelta(seconds=env.float("CRIEUR_BEAT_SECONDS", default=1.0)),
     },
+    "rounds-watch": {
+        "task": "workflows.tasks.rounds_watch",
+        "schedule": timedelta(seconds=env.float("CRIEUR_ROUNDS_WATCH_SECONDS", default=60.0)),
+    },
 }
 
 LOGIN_URL = "wagtailadmin_login"
