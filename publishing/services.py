@@ -379,3 +379,21 @@ def publication_cancel(*, publication: Publication, by) -> Publication:
             data={"account": str(publication.account), "at": _when(publication.scheduled_at)},
         )
     return publication
+
+
+def post_publications_cancel(*, post, by) -> list[Publication]:
+    """The author gives up what is scheduled for the post (its approved version).
+
+    Editing an approved post leaves its publications on the approved version until the
+    new one is approved; this is the author asking to stop them before that.
+    """
+    cancelled = []
+    with transaction.atomic():
+        for publication in (
+            Publication.objects.select_for_update()
+            .filter(post=post, state__in=[Publication.State.SCHEDULED, Publication.State.FROZEN])
+            .select_related("account")
+            .order_by("pk")
+        ):
+            cancelled.append(publication_cancel(publication=publication, by=by))
+    return cancelled

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from cms.models import Post
@@ -245,4 +246,36 @@ def publication_cancel(request, publication_id):
         return redirect("wagtailadmin_home")
     return TemplateResponse(
         request, "publishing/publication_cancel.html", {"publication": publication}
+    )
+
+
+def post_publications_cancel(request, post_id):
+    """Cancel everything scheduled for a post, after a confirmation page listing it."""
+    post = get_object_or_404(Post, pk=post_id)
+    if not (may_act_on_publications(request.user) or post.created_by_id == request.user.pk):
+        raise PermissionDenied
+    edit_url = reverse("wagtailsnippets_cms_post:edit", args=[post.pk])
+    scheduled = (
+        Publication.objects.filter(
+            post=post, state__in=[Publication.State.SCHEDULED, Publication.State.FROZEN]
+        )
+        .select_related("account")
+        .order_by("scheduled_at", "pk")
+    )
+    if request.method == "POST":
+        cancelled = services.post_publications_cancel(post=post, by=request.user)
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d publication cancelled.",
+                "%(count)d publications cancelled.",
+                len(cancelled),
+            )
+            % {"count": len(cancelled)},
+        )
+        return redirect(edit_url)
+    return TemplateResponse(
+        request,
+        "publishing/post_publications_cancel.html",
+        {"post": post, "scheduled": scheduled, "edit_url": edit_url},
     )

@@ -127,6 +127,11 @@ def publishing_admin_urls():
             name="publishing_connect_callback",
         ),
         path("publishing/send-now/<int:post_id>/", views.send_now, name="publishing_send_now"),
+        path(
+            "publishing/post/<int:post_id>/cancel-publications/",
+            views.post_publications_cancel,
+            name="publishing_post_publications_cancel",
+        ),
         path("publishing/sandbox/", views.sandbox_page, name="publishing_sandbox"),
         path(
             "publishing/publication/<int:publication_id>/retry/",

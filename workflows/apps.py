@@ -12,7 +12,7 @@ class WorkflowsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
         from wagtail.models import WorkflowState
-        from wagtail.signals import workflow_approved, workflow_rejected
+        from wagtail.signals import workflow_approved, workflow_rejected, workflow_submitted
 
         from publishing.signals import publication_failed
 
@@ -32,6 +32,12 @@ class WorkflowsConfig(AppConfig):
             signals.workflow_rejected,
             sender=WorkflowState,
             dispatch_uid="workflow_state_rejected_email_notification",
+        )
+        # Each round tells its own approvers when it starts (services.round_started).
+        workflow_submitted.connect(
+            signals.nothing,
+            sender=WorkflowState,
+            dispatch_uid="workflow_state_submitted_email_notification",
         )
         publication_failed.connect(signals.publication_failed, dispatch_uid="crieur_failed")
 

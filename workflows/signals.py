@@ -23,3 +23,7 @@ def publication_failed(sender, publication, **kwargs) -> None:
     from .services import publication_failed_notify
 
     publication_failed_notify(publication=publication)
+
+
+def nothing(sender, **kwargs) -> None:
+    """Stands in for a Wagtail handler that Crieur replaces (see WorkflowsConfig.ready)."""
