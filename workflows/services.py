@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from wagtail.models import (
     Collection,
     GroupCollectionPermission,
+    TaskState,
     Workflow,
     WorkflowContentType,
     WorkflowTask,
@@ -231,6 +232,8 @@ def round_started(*, task_state, by=None):
     """A round starts: its deadline is set and its approvers are told."""
     from .notifications import notify
 
+    if _policy_recheck_refuses(task_state):
+        return task_state
     round_ = task_state.task.specific
     if round_.deadline_hours:
         task_state.deadline = task_state.started_at + timedelta(hours=round_.deadline_hours)
@@ -258,14 +261,41 @@ def _deadline_words(deadline) -> str:
     return timezone.localtime(deadline).strftime("%d/%m/%Y %H:%M")
 
 
+def _policy_recheck_refuses(task_state) -> bool:
+    """A round restarting on a newer version than the automatic check passed re-checks it.
+
+    A post sent back by a person is resubmitted into that person's round (Wagtail
+    resumes the current round), so the automatic check must not be skipped on the
+    changed version: it runs again here, and a blocking problem sends the post back.
+    """
+    from .models import PolicyRound
+
+    passed = TaskState.objects.filter(
+        workflow_state=task_state.workflow_state,
+        task__in=PolicyRound.objects.all(),
+        status=TaskState.STATUS_APPROVED,
+    )
+    if not passed.exists() or passed.filter(revision_id=task_state.revision_id).exists():
+        return False
+    policy_round_run(task_state=task_state)
+    return task_state.status == TaskState.STATUS_REJECTED
+
+
 def policy_round_run(*, task_state):
-    """The automatic round: the post goes on when nothing blocks it, else goes back."""
+    """The automatic round: the post goes on when nothing blocks it, else goes back.
+
+    Also run at the start of a later round on a changed version: there a clean version
+    leaves the round open for its people.
+    """
     from policies.checks import post_problems
 
-    from .models import Decision
+    from .models import Decision, PolicyRound
 
+    automatic = isinstance(task_state.task.specific, PolicyRound)
     post = task_state.revision.as_object()
     blocking = [problem for problem in post_problems(post=post) if problem.blocking]
+    if not blocking and not automatic:
+        return task_state
     verdict = Decision.Verdict.REJECT if blocking else Decision.Verdict.APPROVE
     comment = "\n".join(f"• {problem.message}" for problem in blocking)
     if blocking:

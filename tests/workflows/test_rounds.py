@@ -400,3 +400,38 @@ def test_the_fast_track_is_not_offered_to_a_community_manager(client, author, pe
 
     client.force_login(people[roles.CRISIS_CELL.key])
     assert f'value="{workflow.pk}"'.encode() in client.get(url).content
+
+
+def test_a_resubmitted_version_is_checked_again_before_its_round(author, director, five_accounts):
+    post = PostFactory(created_by=author)
+    post.variants = [Variant(account=five_accounts["x"], text="Conseil municipal ce soir.")]
+    post.save()
+    post.save_revision(user=author)
+    post.get_workflow().start(post, author)
+    round_decide(
+        task_state=current_round(post), verdict="reject", user=director, comment="Ajoutez l'heure."
+    )
+    post = Post.objects.get(pk=post.pk)
+    [variant] = post.variants.all()
+    variant.text = "Conseil municipal ce soir à 19 h. " * 12
+    post.variants = [variant]
+    post.save_revision(user=author)
+
+    post.current_workflow_state.resume(user=author)
+
+    post = Post.objects.get(pk=post.pk)
+    assert post.approval_status.code == "sent_back"
+    refused = Decision.objects.filter(via="automatic").latest("at")
+    assert refused.verdict == "reject" and "280" in refused.comment
+    assert refused.revision_id == post.latest_revision_id
+
+    [variant] = post.variants.all()
+    variant.text = "Conseil municipal ce soir à 19 h."
+    post.variants = [variant]
+    post.save_revision(user=author)
+    post.current_workflow_state.resume(user=author)
+
+    post = Post.objects.get(pk=post.pk)
+    assert post.approval_status.code == "in_round"
+    round_decide(task_state=current_round(post), verdict="approve", user=director)
+    assert Post.objects.get(pk=post.pk).live
