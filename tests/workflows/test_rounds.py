@@ -435,3 +435,46 @@ def test_a_resubmitted_version_is_checked_again_before_its_round(author, directo
     assert post.approval_status.code == "in_round"
     round_decide(task_state=current_round(post), verdict="approve", user=director)
     assert Post.objects.get(pk=post.pk).live
+
+
+# -- Administrators configure the rounds in Wagtail's workflow editor -----------------------
+
+
+def test_the_task_editor_offers_crieurs_rounds_only(client, people):
+    client.force_login(people[roles.ADMINISTRATOR.key])
+
+    page = client.get(reverse("wagtailadmin_workflows:select_task_type")).content.decode()
+
+    for model in ("roleround", "externalround", "policyround"):
+        assert f"/workflows/{model}/" in page
+    assert "groupapprovaltask" not in page
+
+
+def test_an_administrator_creates_an_all_members_round_with_a_deadline(client, people):
+    from django.contrib.auth.models import Group
+
+    client.force_login(people[roles.ADMINISTRATOR.key])
+    directors = Group.objects.get(name=roles.DIRECTOR.group_name)
+    crisis = Group.objects.get(name=roles.CRISIS_CELL.group_name)
+
+    response = client.post(
+        reverse("wagtailadmin_workflows:add_task", args=["workflows", "roleround"]),
+        {
+            "name": "Double validation",
+            "group": directors.pk,
+            "quorum": "all",
+            "deadline_hours": "24",
+            "reminder_hours": "6",
+            "at_deadline": "escalate",
+            "escalate_to": crisis.pk,
+        },
+    )
+
+    assert response.status_code == 302, response.content[:3000]
+    task = RoleRound.objects.get(name="Double validation")
+    assert (task.group, task.quorum, task.deadline_hours, task.escalate_to) == (
+        directors,
+        Quorum.ALL,
+        24,
+        crisis,
+    )
