@@ -94,13 +94,16 @@ def test_sensitive_circuit_needs_the_director_then_the_elected_official(client, 
     assert Post.objects.get(pk=post.pk).live
 
 
-def test_a_rejection_goes_back_to_the_author_with_the_comment(client, people):
+def test_a_rejection_goes_back_to_the_author_with_the_comment(
+    client, people, django_capture_on_commit_callbacks
+):
     author = people[roles.COMMUNITY_MANAGER.key]
     post = new_post(author)
     state = submit(client, post, author)
     mail.outbox.clear()
 
-    act(client, people[roles.DIRECTOR.key], post, "reject", "Précisez les horaires, svp.")
+    with django_capture_on_commit_callbacks(execute=True):  # e-mails leave on commit
+        act(client, people[roles.DIRECTOR.key], post, "reject", "Précisez les horaires, svp.")
 
     post = Post.objects.get(pk=post.pk)
     assert not post.live
