@@ -117,6 +117,10 @@ ADMINISTRATOR = Role(
             "wagtailcore.change_task",
             "wagtailcore.delete_task",
             "wagtailcore.view_task",
+            "workflows.add_externalapprover",
+            "workflows.change_externalapprover",
+            "workflows.delete_externalapprover",
+            "workflows.view_externalapprover",
         }
     ),
     collection_permissions=MEDIA_AUTHOR

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.log_actions import LogFormatter
 
-from . import dashboard_hooks, notification_hooks  # noqa: F401
+from . import dashboard_hooks, external_hooks, notification_hooks  # noqa: F401
 
 
 class PartialApprovalLogFormatter(LogFormatter):

@@ -1,0 +1,28 @@
+"""Administrators manage the external approvers (elected officials without an account)."""
+
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from .models import ExternalApprover
+
+
+class ExternalApproverViewSet(SnippetViewSet):
+    model = ExternalApprover
+    icon = "user"
+    menu_label = _("External approvers")
+    add_to_settings_menu = True
+    list_display = ["name", "function", "email", "active"]
+    list_filter = ["active"]
+    search_fields = ["name", "email"]
+    ordering = ["name"]
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("function"),
+        FieldPanel("email"),
+        FieldPanel("active"),
+    ]
+
+
+register_snippet(ExternalApproverViewSet)
