@@ -265,7 +265,17 @@ class Post(
             return ApprovalStatus("approved", _("Approved"), "approved")
         return ApprovalStatus("draft", _("Draft"), "draft")
 
+    preview_modes = [("", _("Citizen view")), ("networks", _("Every network"))]
+
+    @staticmethod
+    def _shows_networks(request, mode_name) -> bool:
+        # Wagtail's preview for a round (the approvers' "Preview" button) always asks
+        # for the default mode; it marks its request with the revision under review.
+        return mode_name == "networks" or getattr(request, "revision_id", None) is not None
+
     def get_preview_template(self, request, mode_name):
+        if self._shows_networks(request, mode_name):
+            return "cms/post_preview_networks.html"
         return "cms/post_preview.html"
 
     def get_preview_context(self, request, mode_name):
@@ -274,6 +284,10 @@ class Post(
         context = super().get_preview_context(request, mode_name)
         context["citizen_view"] = post_citizen_view(post=self)
         context["institution_name"] = settings.WAGTAIL_SITE_NAME
+        if self._shows_networks(request, mode_name):
+            from publishing.previews import post_network_previews
+
+            context["previews"] = post_network_previews(post=self)
         return context
 
 
