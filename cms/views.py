@@ -36,6 +36,19 @@ class PostEditView(EditView):
             return self.object
         return super().save_instance()
 
+    @cached_property
+    def header_more_buttons(self):
+        buttons = list(super().header_more_buttons)
+        buttons.append(
+            Button(
+                _("Approval trail"),
+                url=reverse("workflows_approval_trail", args=[quote(self.object.pk)]),
+                icon_name="tasks",
+                priority=40,
+            )
+        )
+        return buttons
+
 
 class ChangesButtonMixin:
     """Adds a "Field changes" button to the edit view's "more" menu."""
