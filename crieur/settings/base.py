@@ -194,10 +194,12 @@ WAGTAILDOCS_EXTENSIONS = ["pdf", "mp4", "mov", "webm", "docx", "odt", "xlsx", "o
 WAGTAILIMAGES_EXTENSIONS = ["jpg", "jpeg", "png", "gif", "webp"]
 WAGTAIL_WORKFLOW_ENABLED = True
 WAGTAIL_FINISH_WORKFLOW_ACTION = "workflows.finish.workflow_finish"
-# The editor saves a revision on every action, approvals included; with re-approval on,
-# an approver's click would restart their own round. What is approved stays exact:
-# finishing a circuit approves the revision the round reviewed (workflows.services).
-WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = False
+# Every round approves the version that goes out: an approval given to an earlier
+# version does not count for an edited one, so a post edited after a send-back goes
+# through each round again (the editor saves no revision on an approver's untouched
+# click: cms.views.PostEditView). Finishing a circuit approves the revision the last
+# round reviewed (workflows.services).
+WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
 WAGTAIL_MODERATION_ENABLED = True
 WAGTAILADMIN_NOTIFICATION_USE_HTML = True
 

@@ -162,6 +162,8 @@ def test_a_round_that_sent_the_post_back_stays_on_record_and_is_escaped(
         (Decision.Verdict.APPROVE, first.pk, 1),
         (Decision.Verdict.REJECT, first.pk, 1),
         (Decision.Verdict.APPROVE, post.live_revision_id, 2),
+        # The automatic check passed version 1 only: it runs again on version 2.
+        (Decision.Verdict.APPROVE, post.live_revision_id, 2),
     ]
     page = trail_page(client, director, post).content.decode()
     assert escape(comment) in page
@@ -420,7 +422,8 @@ def test_the_trail_and_the_exports_read_a_bounded_number_of_queries(
     with django_assert_max_num_queries(30) as page_many:
         trail_page(client, director, more[-1])
 
-    # Three decisions (check, sent back, approved), each with the two publications.
-    assert (few_lines, many_lines) == (1 + 2 * 3 * 2, 1 + 6 * 3 * 2)
+    # Four decisions (check, sent back, approved, check of the new version), each with
+    # the two publications.
+    assert (few_lines, many_lines) == (1 + 2 * 4 * 2, 1 + 6 * 4 * 2)
     assert many == few
     assert len(page_many) == len(page_few)
