@@ -3,6 +3,7 @@ and what is approved but needs a date."""
 
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 import time_machine
@@ -157,12 +158,13 @@ def test_with_nothing_waiting_the_panel_says_what_will_appear(client, author, di
     decide(Post.objects.get(), director, "approve")
 
     assert list(waiting_for_decision(user=author)) == []
-    assert escape(
+    # A sentence of the template: compared as the reader sees it.
+    assert (
         gettext(
             "Nothing waits for your decision. When a post is submitted to a round you "
             "approve in, it appears here with its deadline."
         )
-    ) in panel(home(client, idle_director), "approval-waiting")
+    ) in unescape(panel(home(client, idle_director), "approval-waiting"))
     # Someone who approves in no round gets no empty panel.
     assert panel(home(client, UserFactory(role=roles.MODERATOR)), "approval-waiting") == ""
 
@@ -193,13 +195,14 @@ def test_a_post_sent_back_to_someone_else_is_not_in_my_panel(client, author, dir
     colleague = UserFactory(role=roles.COMMUNITY_MANAGER)
 
     assert list(sent_back_to(user=colleague)) == []
-    assert escape(
+    # A sentence of the template: compared as the reader sees it.
+    assert (
         gettext(
             "No post of yours is waiting for changes. When an approver requests changes on "
             "a post you wrote or submitted, it appears here with their comment: change the "
             "post, then submit it again."
         )
-    ) in panel(home(client, colleague), "approval-sent-back")
+    ) in unescape(panel(home(client, colleague), "approval-sent-back"))
 
 
 def test_the_post_leaves_the_sent_back_panel_once_submitted_again(author, director):
