@@ -87,6 +87,9 @@ class ToSchedulePanel(ApprovalPanel):
 
 @hooks.register("construct_homepage_panels")
 def add_approval_panels(request, panels):
+    # Wagtail's own approval panels list the same posts, without deadlines or comments.
+    replaced = {"workflow_objects_to_moderate", "user_objects_in_workflow_moderation"}
+    panels[:] = [panel for panel in panels if getattr(panel, "name", "") not in replaced]
     panels.extend([WaitingForDecisionPanel(), SentBackPanel(), ToSchedulePanel()])
 
 

@@ -405,3 +405,14 @@ def test_the_waiting_list_agrees_with_what_each_round_says(roles_people, author,
         assert set(waiting_for_decision(user=user).values_list("pk", flat=True)) == expected
     assert waiting_for_decision(user=roles_people[roles.ELECTED_OFFICIAL.key]).count() == 1
     assert waiting_for_decision(user=roles_people[roles.CRISIS_CELL.key]).count() == 1
+
+
+def test_wagtails_own_approval_panels_give_way_to_crieurs(client, author, director):
+    submitted(author)
+    client.force_login(director)
+
+    page = client.get(reverse("wagtailadmin_home")).content.decode()
+
+    assert 'id="approval-waiting-section"' in page
+    assert 'id="awaiting-review' not in page  # Wagtail's "Awaiting your review"
+    assert 'id="objects-in-workflow' not in page
