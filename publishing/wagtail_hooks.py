@@ -52,7 +52,12 @@ class SchedulerHealthPanel(Component):
 
     def get_context_data(self, parent_context):
         user = parent_context["request"].user
-        return {"health": scheduler_health(), "may_act": views.may_act_on_publications(user)}
+        return {
+            "health": scheduler_health(),
+            "may_act": views.may_act_on_publications(user),
+            # A component renders in its own context: its forms need the page's token.
+            "csrf_token": parent_context.get("csrf_token"),
+        }
 
 
 def _readable(moment: str) -> str:

@@ -129,3 +129,24 @@ def test_a_moderator_cannot_retry_or_cancel(client, roles_people):
     client.post(reverse("publishing_publication_cancel", args=[publication.pk]))
 
     assert Publication.objects.get(pk=publication.pk).state == Publication.State.FAILED
+
+
+def test_the_retry_button_carries_the_csrf_token_a_browser_needs(roles_people):
+    import re
+
+    from django.test import Client
+
+    from publishing.models import Publication
+
+    publication = _publication(Publication.State.FAILED, error="Panne")
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(roles_people[roles.COMMUNITY_MANAGER.key])
+
+    home = browser.get(reverse("wagtailadmin_home")).content.decode()
+    retry = reverse("publishing_publication_retry", args=[publication.pk])
+    form = re.search(rf'<form[^>]*action="{retry}".*?</form>', home, re.S).group(0)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+
+    response = browser.post(retry, {"csrfmiddlewaretoken": token})
+
+    assert response.status_code == 302
