@@ -47,7 +47,31 @@ class PostEditView(EditView):
                 priority=40,
             )
         )
+        if self._may_cancel_publications():
+            buttons.append(
+                Button(
+                    _("Cancel the scheduled publications"),
+                    url=reverse(
+                        "publishing_post_publications_cancel", args=[quote(self.object.pk)]
+                    ),
+                    icon_name="cross",
+                    priority=50,
+                )
+            )
         return buttons
+
+    def _may_cancel_publications(self) -> bool:
+        """An edited approved post keeps its publications until the new version is
+        approved; its author (or whoever schedules) may stop them before that."""
+        from publishing.models import Publication
+        from publishing.views import may_act_on_publications
+
+        user = self.request.user
+        if not (may_act_on_publications(user) or self.object.created_by_id == user.pk):
+            return False
+        return Publication.objects.filter(
+            post=self.object, state__in=[Publication.State.SCHEDULED, Publication.State.FROZEN]
+        ).exists()
 
 
 class ChangesButtonMixin:

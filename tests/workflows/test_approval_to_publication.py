@@ -114,6 +114,8 @@ def test_the_author_can_cancel_the_publications_of_the_approved_version(
     )
     client.force_login(author)
     url = reverse("publishing_post_publications_cancel", args=[post.pk])
+    editor = client.get(reverse("wagtailsnippets_cms_post:edit", args=[post.pk]))
+    assert url in editor.content.decode()  # offered in the post's "more" menu
 
     confirm = client.get(url)
     assert confirm.status_code == 200
