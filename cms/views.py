@@ -1,5 +1,6 @@
 """Admin views of the cms app that Wagtail does not provide."""
 
+from django.contrib import messages
 from django.contrib.admin.utils import quote
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -14,7 +15,70 @@ from wagtail.snippets.views.snippets import CreateView, EditView
 from .selectors import field_changes
 
 
-class PostCreateView(CreateView):
+class ChosenCircuitMixin:
+    """Submitting sends the post through the circuit chosen in the form being submitted.
+
+    Wagtail works out the circuit once, when the request starts, from the saved post;
+    a circuit chosen in the same click would be ignored.
+    """
+
+    def submit_action(self):
+        self.__dict__.pop("workflow", None)  # Wagtail's cached_property, read afresh
+        state = getattr(self, "workflow_state", None)
+        if (
+            state is not None
+            and state.status == state.STATUS_NEEDS_CHANGES
+            and state.workflow_id != getattr(self.workflow, "pk", None)
+        ):
+            # Sent back, then moved to another circuit: the new circuit starts afresh.
+            state.cancel(user=self.request.user)
+            self.workflow.start(self.object, self.request.user)
+            return None
+        return super().submit_action()
+
+    def restart_workflow_action(self):
+        self.__dict__.pop("workflow", None)
+        return super().restart_workflow_action()
+
+    def get_success_message(self, *args):
+        if self.action not in ("submit", "restart-workflow"):
+            return super().get_success_message(*args)
+        # Says where the post now is: Wagtail's French wording for a submission reads
+        # "scheduled for publishing", and an automatic check may have sent it back.
+        from wagtail.models import WorkflowState
+
+        state = (
+            WorkflowState.objects.active()
+            .filter(
+                object_id=str(self.object.pk), base_content_type=self.object.get_base_content_type()
+            )
+            .select_related("workflow", "current_task_state__task")
+            .first()
+        )
+        if state is None:
+            return super().get_success_message(*args)
+        task_state = state.current_task_state
+        if state.status == state.STATUS_NEEDS_CHANGES:
+            messages.warning(
+                self.request,
+                _("“%(title)s” was sent back at once by “%(round)s”: %(comment)s")
+                % {
+                    "title": self.object.title,
+                    "round": task_state.task.name,
+                    "comment": task_state.comment,
+                },
+            )
+            return None
+        return _(
+            "“%(title)s” is submitted to the circuit “%(circuit)s”; it now waits for “%(round)s”."
+        ) % {
+            "title": self.object.title,
+            "circuit": state.workflow.name,
+            "round": task_state.task.name if task_state else "",
+        }
+
+
+class PostCreateView(ChosenCircuitMixin, CreateView):
     """Records who created the post (the author the four-eyes rule refers to)."""
 
     def save_instance(self):
@@ -22,7 +86,7 @@ class PostCreateView(CreateView):
         return super().save_instance()
 
 
-class PostEditView(EditView):
+class PostEditView(ChosenCircuitMixin, EditView):
     """An approver's click saves no revision when nothing in the form changed.
 
     Wagtail's editor saves a revision on every action; an "Approve" with an untouched

@@ -178,3 +178,60 @@ def test_finishing_a_circuit_approves_the_revision_the_round_reviewed(people):
     assert post.live_revision_id == reviewed.pk
     assert post.has_unpublished_changes
     assert post.text == reviewed.as_object().text != "Brouillon plus récent, jamais relu."
+
+
+def test_the_circuit_chosen_in_the_form_is_the_one_the_submission_starts(client, people):
+    author = people[roles.COMMUNITY_MANAGER.key]
+    sensitive = Workflow.objects.get(name=roles.SENSITIVE.name)
+    client.force_login(author)
+
+    # Chosen while creating, submitted in the same click...
+    response = client.post(
+        reverse("wagtailsnippets_cms_post:add"),
+        post_form_data(title="Nouveau", approval_workflow=sensitive.pk, **{"action-submit": "1"}),
+    )
+    assert response.status_code == 302, response.content[:2000]
+    created = Post.objects.get(title="Nouveau")
+    assert created.current_workflow_state.workflow == sensitive
+
+    # ... and changed on a post that was in Standard, submitted in the same click.
+    post = new_post(author)
+    state = submit(client, post, author)
+    assert state.workflow.name == roles.STANDARD.name
+    act(client, people[roles.DIRECTOR.key], post, "reject", "Circuit sensible, svp.")
+    post.approval_workflow = sensitive
+    state = submit(client, post, author)
+    assert state.workflow == sensitive
+    assert WorkflowState.objects.filter(object_id=str(post.pk), status="cancelled").count() == 1
+
+
+def test_submitting_says_which_round_waits_or_why_the_check_sent_it_back(
+    client, people, five_accounts
+):
+    from django.contrib.messages import get_messages
+
+    author = people[roles.COMMUNITY_MANAGER.key]
+    post = new_post(author)
+    client.force_login(author)
+    url = reverse("wagtailsnippets_cms_post:edit", args=[post.pk])
+
+    response = client.post(
+        url, post_form_data(title=post.title, text=post.text, **{"action-submit": "1"})
+    )
+    [message] = [str(m) for m in get_messages(response.wsgi_request)]
+    assert roles.DIRECTOR_ROUND.name in message and roles.STANDARD.name in message
+
+    other = new_post(author)
+    response = client.post(
+        reverse("wagtailsnippets_cms_post:edit", args=[other.pk]),
+        post_form_data(
+            title=other.title,
+            text=other.text,
+            variants=[(five_accounts["x"], "Bien trop long. " * 30)],
+            **{"action-submit": "1"},
+        ),
+    )
+    *_, message = list(get_messages(response.wsgi_request))
+    assert message.level_tag == "warning"
+    assert roles.POLICY_ROUND.name in str(message) and "280" in str(message)
+    assert Post.objects.get(pk=other.pk).approval_status.code == "sent_back"
