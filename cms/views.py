@@ -41,6 +41,8 @@ class ChosenCircuitMixin:
         return super().restart_workflow_action()
 
     def get_success_message(self, *args):
+        if self.action == "workflow-action":
+            return self._decision_message()
         if self.action not in ("submit", "restart-workflow"):
             return super().get_success_message(*args)
         # Says where the post now is: Wagtail's French wording for a submission reads
@@ -76,6 +78,23 @@ class ChosenCircuitMixin:
             "circuit": state.workflow.name,
             "round": task_state.task.name if task_state else "",
         }
+
+    def _decision_message(self):
+        """After an approver's decision: approved, sent back, or which round comes next."""
+        post = type(self.object).objects.get(pk=self.object.pk)
+        state = post.current_workflow_state
+        if state is None and post.live:
+            return _("“%(title)s” is approved.") % {"title": post.title}
+        if state is not None and state.status == state.STATUS_NEEDS_CHANGES:
+            return _("“%(title)s” is sent back to its author with your comment.") % {
+                "title": post.title
+            }
+        if state is not None:
+            return _("Your decision is recorded; “%(title)s” now waits for “%(round)s”.") % {
+                "title": post.title,
+                "round": state.current_task_state.task.name,
+            }
+        return _("Your decision is recorded.")
 
 
 class PostCreateView(ChosenCircuitMixin, CreateView):

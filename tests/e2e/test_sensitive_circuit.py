@@ -75,14 +75,18 @@ def test_the_sensitive_circuit_from_submission_to_the_calendar(browser, page, li
     shot("2-director-dashboard", desk)
     waiting.get_by_role("link", name=post.title).click()
     desk.wait_for_url(re.compile(rf".*/edit/{post.pk}/.*"))
-    preview = desk.request.get(
-        f"{live_server.url}/admin/snippets/cms/post/preview/{post.pk}/?mode=networks"
-    )
-    assert preview.ok
+    # The round's preview (Wagtail's "Preview" for approvers) shows every network.
+    task = Post.objects.get(pk=post.pk).current_workflow_task
+    preview = director.new_page()
+    preview.goto(f"{live_server.url}/admin/snippets/cms/post/workflow/preview/{post.pk}/{task.pk}/")
+    expect(preview.locator("body")).to_contain_text("Ville sur Facebook")
+    expect(preview.locator("body")).to_contain_text("12 projets choisis par vous ! #Budget")
+    shot("2b-director-preview-every-network", preview)
+    preview.close()
     open_more_actions(desk)
     desk.locator("[data-workflow-action-name='approve']").first.click()
     desk.wait_for_load_state()
-    expect(desk.locator(".messages")).to_be_visible()
+    expect(desk.locator(".messages")).to_contain_text(roles.ELECTED_ROUND.name)
     shot("3-director-approved", desk)
     assert Post.objects.get(pk=post.pk).current_workflow_task.name == roles.ELECTED_ROUND.name
     director.close()
