@@ -258,7 +258,7 @@ class ExternalRound(Round):
         return self.approvers.filter(active=True)
 
     def member_ids(self) -> set[int]:
-        if self.group_id is None:
+        if self.group is None:
             return set()
         return set(self.group.user_set.filter(is_active=True).values_list("pk", flat=True))
 

@@ -142,7 +142,7 @@ def notification_message(notification: Notification) -> str:
     """
     n = notification
     values = {
-        "post": n.post.title if n.post_id else "—",
+        "post": n.post.title if n.post is not None else "—",
         "round": n.round_name or "—",
         "actor": n.actor,
         "deadline": n.detail,
@@ -187,7 +187,7 @@ def notification_message(notification: Notification) -> str:
 
 def notification_subject(notification: Notification) -> str:
     """The e-mail's subject: the site's name, what happened and to which post."""
-    title = notification.post.title if notification.post_id else ""
+    title = notification.post.title if notification.post is not None else ""
     what = str(notification.get_kind_display())
     if title:
         what = gettext("%(what)s: “%(post)s”") % {

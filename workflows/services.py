@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from wagtail.models import (
     Collection,
     GroupCollectionPermission,
+    Task,
     TaskState,
     Workflow,
     WorkflowContentType,
@@ -60,7 +61,9 @@ def _round_task(round_, *, groups, using: str):
     """The task of a default round, shared by the circuits that use it."""
     from .models import ExternalRound, PolicyRound, RoleRound
 
-    model = {"policy": PolicyRound, "external": ExternalRound, "role": RoleRound}[round_.kind]
+    model: type[Task] = {"policy": PolicyRound, "external": ExternalRound, "role": RoleRound}[
+        round_.kind
+    ]
     task = model.objects.using(using).filter(name=round_.name).first()
     if task is None:
         group = groups[round_.role.key] if round_.role else None
