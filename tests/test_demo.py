@@ -67,3 +67,24 @@ def test_the_demo_calendar_has_planned_posts_and_approved_ones_scheduled():
     assert {p.scheduled_at for p in scheduled} == {approved.planned_at}
     assert all(p.revision_id == approved.live_revision_id for p in scheduled)
     assert Period.objects.filter(kind=Period.Kind.RESERVE).exists()
+
+
+def test_the_demos_sensitive_post_waits_for_the_elected_official_who_has_her_link(
+    django_capture_on_commit_callbacks,
+):
+    from django.core import mail
+
+    from workflows import roles
+    from workflows.models import ApprovalLink, Decision
+
+    with django_capture_on_commit_callbacks(execute=True):
+        demo_load()
+
+    post = Post.objects.get(title="Budget participatif : les résultats")
+    assert post.current_workflow_task.name == roles.ELECTED_ROUND.name
+    link = ApprovalLink.objects.get(task_state=post.current_workflow_task_state)
+    assert link.approver.name == "Élise Petit"
+    [email] = [m for m in mail.outbox if m.to == [link.approver.email]]
+    assert "/approve/" in email.body
+    # The demo's decisions were taken through the rounds: they are in the trail.
+    assert Decision.objects.filter(task_state__workflow_state__object_id=str(post.pk)).count() == 2
