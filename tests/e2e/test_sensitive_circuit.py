@@ -138,3 +138,10 @@ def test_the_sensitive_circuit_from_submission_to_the_calendar(browser, page, li
     expect(page.locator("main")).to_contain_text("Élise Petit")
     expect(page.locator("main")).to_contain_text("Bon pour moi.")
     shot("7-approval-trail")
+
+    # 5. The author learns it in her notifications (the menu shows how many are unread).
+    expect(page.locator("nav")).to_contain_text("Notifications (1)")
+    page.goto(f"{live_server.url}/admin/notifications/")
+    expect(page.locator("main")).to_contain_text(post.title)
+    expect(page.locator("main")).to_contain_text(roles.SENSITIVE.name)
+    shot("8-author-notifications")
