@@ -325,7 +325,7 @@ def rounds_watch(*, now=None) -> dict:
     from .models import AtDeadline, Decision, RoundState
 
     now = now or timezone.now()
-    counts = {"reminded": 0, "escalated": 0, "sent_back": 0}
+    counts = {"reminded": 0, "escalated": 0, "sent_back": 0, "links_retried": 0}
     open_ = RoundState.objects.filter(
         status=RoundState.STATUS_IN_PROGRESS, deadline__isnull=False
     ).select_related("task", "revision", "workflow_state")
@@ -358,6 +358,7 @@ def rounds_watch(*, now=None) -> dict:
             )
             task_state.reject(user=None, comment=comment)
             counts["sent_back"] += 1
+    counts["links_retried"] = _missing_links_send()
     for task_state in open_.filter(deadline__gt=now, reminded_at=None):
         round_ = task_state.task.specific
         if task_state.deadline - timedelta(hours=round_.reminder_hours) > now:
@@ -369,6 +370,26 @@ def rounds_watch(*, now=None) -> dict:
             _reminder_send(task_state)
             counts["reminded"] += 1
     return counts
+
+
+def _missing_links_send() -> int:
+    """Links that never left (the mail server failed, or an approver was added to a
+    running round) are sent on the next watch: no external round waits for nothing."""
+    from .external import approval_links_send
+    from .models import ApprovalLink, ExternalRound, RoundState
+
+    sent = 0
+    for task_state in RoundState.objects.filter(
+        status=RoundState.STATUS_IN_PROGRESS, task__in=ExternalRound.objects.all()
+    ).select_related("task"):
+        wanted = set(task_state.task.specific.external_approvers().values_list("pk", flat=True))
+        have = set(
+            ApprovalLink.objects.filter(task_state=task_state).values_list("approver_id", flat=True)
+        )
+        if wanted - have:
+            approval_links_send(task_state_id=task_state.pk)
+            sent += len(wanted - have)
+    return sent
 
 
 def _undecided_ids(task_state) -> set[int]:
