@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 import requests
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from linkedin_api.clients.restli.client import RestliClient
 from linkedin_api.common.errors import ResponseFormattingError
 
@@ -38,7 +39,7 @@ from .base import (
     Transient,
     Unconfirmed,
 )
-from .common import NetworkBase
+from .common import NetworkBase, RefreshTokenMixin
 from .text import linkedin_escape
 
 SCOPES = "r_organization_admin w_organization_social r_organization_social"
@@ -215,8 +216,9 @@ def _article_title(text: str, link: str) -> str:
     return (first_line or link)[:200]
 
 
-class LinkedInNetwork(NetworkBase):
+class LinkedInNetwork(RefreshTokenMixin, NetworkBase):
     name = "linkedin"
+    no_renewal_token = gettext_lazy("This LinkedIn account has no renewal token: reconnect it.")
 
     # -- publishing -----------------------------------------------------------------------
 
@@ -613,19 +615,6 @@ class LinkedInNetwork(NetworkBase):
             )
         return body
 
-    @staticmethod
-    def _tokens(body: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
-        credentials = dict(previous or {})
-        credentials["access_token"] = body["access_token"]
-        if body.get("refresh_token"):
-            credentials["refresh_token"] = body["refresh_token"]
-        return credentials
-
-    @staticmethod
-    def _expiry(body: dict[str, Any]) -> datetime | None:
-        seconds = body.get("expires_in")
-        return datetime.now(UTC) + timedelta(seconds=int(seconds)) if seconds else None
-
     def connect(
         self, *, code: str, redirect_uri: str, code_verifier: str = ""
     ) -> list[AccountGrant]:
@@ -663,23 +652,6 @@ class LinkedInNetwork(NetworkBase):
                 )
             )
         return grants
-
-    def refresh(self, account) -> AccountGrant:
-        previous = _credentials(account)
-        refresh_token = previous.get("refresh_token", "")
-        if not refresh_token:
-            raise AuthExpired(
-                _("This LinkedIn account has no renewal token: reconnect it."), network=self.name
-            )
-        body = self._token({"grant_type": "refresh_token", "refresh_token": refresh_token})
-        return AccountGrant(
-            network=self.name,
-            remote_id=account.remote_id,
-            display_name=account.display_name,
-            handle=account.handle,
-            credentials=self._tokens(body, previous),
-            token_expires_at=self._expiry(body),
-        )
 
 
 NETWORK = LinkedInNetwork()

@@ -21,7 +21,7 @@ import html
 import re
 import time
 import unicodedata
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -30,6 +30,7 @@ import requests
 import tweepy
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import config, transport
 from .base import (
@@ -46,7 +47,7 @@ from .base import (
     Transient,
     Unconfirmed,
 )
-from .common import NetworkBase
+from .common import NetworkBase, RefreshTokenMixin
 from .text import URL_RE
 
 # tweepy's host: the transport adapter sends it to `config.address("x_api")`.
@@ -266,8 +267,9 @@ def _comparable(text: str) -> str:
     return " ".join(text.split())
 
 
-class XNetwork(NetworkBase):
+class XNetwork(RefreshTokenMixin, NetworkBase):
     name = "x"
+    no_renewal_token = gettext_lazy("This X account has no renewal token: reconnect it.")
 
     # -- publishing -----------------------------------------------------------------------
 
@@ -626,21 +628,6 @@ class XNetwork(NetworkBase):
             **kwargs,
         )
 
-    @staticmethod
-    def _tokens(body: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
-        credentials = dict(previous or {})
-        credentials["access_token"] = body["access_token"]
-        if body.get("refresh_token"):
-            credentials["refresh_token"] = body["refresh_token"]
-        if body.get("scope"):
-            credentials["scope"] = body["scope"]
-        return credentials
-
-    @staticmethod
-    def _expiry(body: dict[str, Any]) -> datetime | None:
-        seconds = body.get("expires_in")
-        return datetime.now(UTC) + timedelta(seconds=int(seconds)) if seconds else None
-
     def connect(self, *, code: str, redirect_uri: str, code_verifier: str) -> list[AccountGrant]:
         body = self._token(
             {
@@ -665,23 +652,6 @@ class XNetwork(NetworkBase):
                 token_expires_at=self._expiry(body),
             )
         ]
-
-    def refresh(self, account) -> AccountGrant:
-        previous = _credentials(account)
-        refresh_token = previous.get("refresh_token", "")
-        if not refresh_token:
-            raise AuthExpired(
-                _("This X account has no renewal token: reconnect it."), network=self.name
-            )
-        body = self._token({"grant_type": "refresh_token", "refresh_token": refresh_token})
-        return AccountGrant(
-            network=self.name,
-            remote_id=account.remote_id,
-            display_name=account.display_name,
-            handle=account.handle,
-            credentials=self._tokens(body, previous),
-            token_expires_at=self._expiry(body),
-        )
 
 
 NETWORK = XNetwork()

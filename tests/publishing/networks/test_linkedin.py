@@ -447,7 +447,8 @@ def test_oauth_consent_then_connect_gives_one_grant_per_organization(sandbox, ne
         ("linkedin", "urn:li:organization:2414183", "Ville de Bourg-sur-Lac", "bourg-sur-lac"),
         ("linkedin", "urn:li:organization:5120448", "Métropole du Lac", "metropole-du-lac"),
     ]
-    assert set(grants[0].credentials) == {"access_token", "refresh_token"}
+    # The granted scopes are kept too, as for X: they say what the token may do.
+    assert set(grants[0].credentials) == {"access_token", "refresh_token", "scope"}
     expected_expiry = datetime.now(UTC) + timedelta(days=60)
     assert abs(grants[0].token_expires_at - expected_expiry) < timedelta(minutes=1)
     [exchange] = sandbox.requests_to("linkedin", path="/oauth/v2/accessToken")
