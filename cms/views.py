@@ -47,16 +47,7 @@ class ChosenCircuitMixin:
             return super().get_success_message(*args)
         # Says where the post now is: Wagtail's French wording for a submission reads
         # "scheduled for publishing", and an automatic check may have sent it back.
-        from wagtail.models import WorkflowState
-
-        state = (
-            WorkflowState.objects.active()
-            .filter(
-                object_id=str(self.object.pk), base_content_type=self.object.get_base_content_type()
-            )
-            .select_related("workflow", "current_task_state__task")
-            .first()
-        )
+        state = type(self.object).objects.get(pk=self.object.pk).current_workflow_state
         if state is None:
             return super().get_success_message(*args)
         task_state = state.current_task_state

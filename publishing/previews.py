@@ -93,7 +93,15 @@ def _fetch_related(post, variants) -> None:
 def _preview(variant) -> NetworkPreview:
     account = variant.account
     post = variant.post
-    problems = variant_problems(variant)
+    card = {
+        "account_name": account.display_name,
+        "handle": account.handle,
+        "network": account.network,
+        "network_label": account.get_network_display(),
+        "format": variant.format,
+        "format_label": variant.get_format_display(),
+        "problems": variant_problems(variant),
+    }
     try:
         out = outgoing(variant)
     except Exception:  # noqa: BLE001 - a preview shows what it can; problems say the rest
@@ -101,30 +109,14 @@ def _preview(variant) -> NetworkPreview:
             parts = outgoing_parts(variant)
         except Exception:  # noqa: BLE001
             parts = [variant.effective_text]
-        return NetworkPreview(
-            account_name=account.display_name,
-            handle=account.handle,
-            network=account.network,
-            network_label=account.get_network_display(),
-            format=variant.format,
-            format_label=variant.get_format_display(),
-            parts=parts,
-            first_comment=variant.first_comment.strip(),
-            problems=problems,
-        )
+        return NetworkPreview(**card, parts=parts, first_comment=variant.first_comment.strip())
     return NetworkPreview(
-        account_name=account.display_name,
-        handle=account.handle,
-        network=account.network,
-        network_label=account.get_network_display(),
-        format=variant.format,
-        format_label=variant.get_format_display(),
+        **card,
         parts=[_first_text(out), *out.thread],
         images=[PreviewImage(url=media.url, alt_text=media.alt_text) for media in out.images],
         link=_link_card(out),
         document_title=post.document.title if post.document_id else "",
         first_comment=out.first_comment,
-        problems=problems,
     )
 
 

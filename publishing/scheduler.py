@@ -137,11 +137,22 @@ def _batches(due_items):
 # -- Claiming ----------------------------------------------------------------------------
 
 
+NEEDS_A_PERSON = (State.FAILED, State.MISSED, State.UNCONFIRMED)
+
+
 def _record(publication: Publication, reason: str = "") -> None:
-    """Save the publication with a history row (every change of state is in the history)."""
+    """Save the publication with a history row (every change of state is in the history).
+
+    A publication that now waits for a person is announced once the change commits:
+    whatever path stopped it (a send, the cut-off sweep, a reconciliation).
+    """
     if reason:
         publication._change_reason = reason
     publication.save()
+    if publication.state in NEEDS_A_PERSON:
+        transaction.on_commit(
+            lambda: publication_failed.send(sender=Publication, publication=publication)
+        )
 
 
 def publication_claim(*, publication_id: int, now: datetime) -> Publication | None:
@@ -392,8 +403,6 @@ def publication_send_claimed(*, publication: Publication) -> Publication:
         _record(publication, outcome)
     if retry_at is not None:
         publication_enqueue(publication_id=publication.pk, eta=retry_at)
-    if publication.state in (State.FAILED, State.MISSED, State.UNCONFIRMED):
-        publication_failed.send(sender=Publication, publication=publication)
     return publication
 
 
@@ -648,7 +657,7 @@ def publication_retry(*, publication: Publication, by) -> Publication:
     from .networks.base import NetworkError
 
     publication = Publication.objects.select_related("account", "revision").get(pk=publication.pk)
-    if publication.state not in (State.FAILED, State.UNCONFIRMED, State.MISSED):
+    if publication.state not in NEEDS_A_PERSON:
         raise ValidationError(
             gettext("This publication is %(state)s: there is nothing to retry.")
             % {"state": publication.get_state_display().lower()}

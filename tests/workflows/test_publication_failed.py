@@ -62,3 +62,19 @@ def test_an_unconfirmed_publication_notifies_too_and_a_success_does_not(
 
     assert Publication.objects.get(pk=unknown.pk).state == Publication.State.UNCONFIRMED
     assert Notification.objects.get().recipient == author
+
+
+def test_a_publication_the_cutoff_sweep_marks_missed_notifies_too(
+    five_accounts, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    author = UserFactory(role=roles.COMMUNITY_MANAGER)
+    late = scheduled(five_accounts, author=author, planner=None)
+    Publication.objects.filter(pk=late.pk).update(scheduled_at=timezone.now() - timedelta(hours=3))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert scheduler.publications_mark_missed(now=timezone.now()) == 1
+
+    assert Publication.objects.get(pk=late.pk).state == Publication.State.MISSED
+    assert Notification.objects.get(kind="publication_failed").recipient == author
