@@ -8,6 +8,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from inbox import webhooks
+from operations import views as operations_views
 from publishing import calendar_views
 
 urlpatterns = [
@@ -16,6 +17,8 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("approve/", include("workflows.urls")),
     path("calendar/<str:token>.ics", calendar_views.calendar_feed, name="calendar_feed"),
+    path("health/", operations_views.health, name="health"),
+    path("metrics/", operations_views.metrics, name="metrics"),
     path("", RedirectView.as_view(pattern_name="wagtailadmin_home", permanent=False)),
 ]
 

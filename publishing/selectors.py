@@ -38,23 +38,40 @@ NEEDS_A_PERSON = (
 )
 
 
+def scheduler_last_beat():
+    """When the scheduler last beat, or None if it never ran. Beat sends the tick and a
+    worker runs it, so a recent beat says that both beat and a worker are alive."""
+    return Heartbeat.objects.filter(name=SCHEDULER).values_list("beat_at", flat=True).first()
+
+
+def scheduler_beating(*, last_beat, now) -> bool:
+    return bool(last_beat and now - last_beat <= BEAT_STALE_AFTER)
+
+
+def not_picked_up_count(*, now) -> int:
+    """Publications due for more than NOT_PICKED_UP_AFTER that no worker has taken."""
+    late = now - NOT_PICKED_UP_AFTER
+    return (
+        due_publications(until=late)
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=late))
+        .count()
+    )
+
+
 def scheduler_health(*, now=None, limit: int = 20) -> dict:
     """What the dashboard shows: is the scheduler beating, is due work picked up, and
     which publications wait for a person (failed, unconfirmed, missed)."""
     now = now or timezone.now()
-    beat = Heartbeat.objects.filter(name=SCHEDULER).first()
-    late = now - NOT_PICKED_UP_AFTER
+    last_beat = scheduler_last_beat()
     waiting = (
         Publication.objects.filter(state__in=NEEDS_A_PERSON)
         .select_related("post", "account")
         .order_by("-scheduled_at")
     )
     return {
-        "last_beat": beat.beat_at if beat else None,
-        "alive": bool(beat and now - beat.beat_at <= BEAT_STALE_AFTER),
-        "not_picked_up": due_publications(until=late)
-        .filter(Q(not_before__isnull=True) | Q(not_before__lte=late))
-        .count(),
+        "last_beat": last_beat,
+        "alive": scheduler_beating(last_beat=last_beat, now=now),
+        "not_picked_up": not_picked_up_count(now=now),
         "held": Publication.objects.filter(state=Publication.State.SCHEDULED)
         .exclude(account__status=SocialAccount.Status.CONNECTED)
         .count(),

@@ -98,6 +98,9 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # Fernet keys for network credentials at rest (publishing.crypto): first encrypts, all decrypt.
 CRIEUR_CREDENTIALS_KEYS = env.list("CRIEUR_CREDENTIALS_KEYS", default=[])
 
+# Prometheus scrapes /metrics/ with this as its Bearer token; empty: there is no /metrics/.
+CRIEUR_METRICS_TOKEN = env.str("CRIEUR_METRICS_TOKEN", default="")
+
 # The networks (publishing.networks.config). With CRIEUR_SANDBOX_URL set, every network
 # address points into the sandbox emulators; an explicit CRIEUR_*_URL wins over it.
 CRIEUR_SANDBOX_URL = env.str("CRIEUR_SANDBOX_URL", default="")

@@ -1,0 +1,1 @@
+"""Operations: the health probe for load balancers and the Prometheus metrics."""
