@@ -190,3 +190,6 @@ class ContentViewSetGroup(SnippetViewSetGroup):
 
 
 register_snippet(ContentViewSetGroup)
+
+
+from . import media_hooks  # noqa: E402, F401 - image and document hooks (cms/media_hooks.py)

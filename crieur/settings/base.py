@@ -195,6 +195,11 @@ WAGTAILADMIN_BASE_URL = env.str("CRIEUR_BASE_URL", default="http://127.0.0.1:800
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["pdf", "mp4", "mov", "webm", "docx", "odt", "xlsx", "ods"]
 WAGTAILIMAGES_EXTENSIONS = ["jpg", "jpeg", "png", "gif", "webp"]
+# What was approved is what goes out: no new file under a post in approval or approved.
+WAGTAILIMAGES_IMAGE_FORM_BASE = "cms.media.ImageForm"
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "cms.media.DocumentForm"
+# Documents always pass through Wagtail's view, which checks who may read them.
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAIL_WORKFLOW_ENABLED = True
 WAGTAIL_FINISH_WORKFLOW_ACTION = "workflows.finish.workflow_finish"
 # Every round approves the version that goes out: an approval given to an earlier
