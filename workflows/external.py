@@ -10,6 +10,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -90,6 +91,12 @@ def _link_problem(link: ApprovalLink, *, now: datetime) -> str | None:
         return gettext("This link was already used on %(date)s. It cannot be used again.") % {
             "date": _when(link.used_at)
         }
+    if link.sent_to != link.approver.email:
+        return gettext(
+            "This link no longer works: it was sent to an address that is no longer the one "
+            "the communication team has for you. If your approval is still needed, a new "
+            "link goes to your current address."
+        )
     status = link.task_state.status
     if status == RoundState.STATUS_CANCELLED:
         return gettext(
@@ -215,6 +222,7 @@ def _link_create(*, task_state, approver, hours: int) -> ApprovalLink:
     return ApprovalLink.objects.create(
         task_state=task_state,
         approver=approver,
+        sent_to=approver.email,
         nonce=secrets.token_urlsafe(32),
         expires_at=timezone.now() + timedelta(hours=hours),
     )
@@ -267,8 +275,11 @@ def approval_links_send(*, task_state_id: int) -> None:
     if task_state is None:
         return
     round_ = task_state.task.specific
+    # A link sent to an address the approver no longer has is void: they get a new one.
     already = set(
-        ApprovalLink.objects.filter(task_state=task_state).values_list("approver_id", flat=True)
+        ApprovalLink.objects.filter(
+            task_state=task_state, sent_to=F("approver__email")
+        ).values_list("approver_id", flat=True)
     )
     post = task_state.revision.as_object()
     for approver in round_.external_approvers().exclude(pk__in=already):
@@ -283,7 +294,7 @@ def approval_links_send(*, task_state_id: int) -> None:
 
 def approval_links_remind(*, task_state_id: int) -> None:
     """Send the approvers who have not decided their link again, as a reminder; a fresh
-    link to those whose link has expired."""
+    link to those whose link has expired or went to an address they no longer have."""
     task_state = _open_round(task_state_id)
     if task_state is None:
         return
@@ -297,7 +308,11 @@ def approval_links_remind(*, task_state_id: int) -> None:
     for approver in waiting:
         valid = (
             ApprovalLink.objects.filter(
-                task_state=task_state, approver=approver, used_at=None, expires_at__gt=now
+                task_state=task_state,
+                approver=approver,
+                sent_to=approver.email,
+                used_at=None,
+                expires_at__gt=now,
             )
             .order_by("-expires_at")
             .first()

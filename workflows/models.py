@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 from wagtail.models import Task, TaskState
 
 
@@ -197,6 +198,7 @@ class ExternalApprover(models.Model):
     )
     email = models.EmailField(_("e-mail address"))
     active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -350,6 +352,8 @@ class ApprovalLink(models.Model):
         TaskState, on_delete=models.CASCADE, related_name="approval_links"
     )
     approver = models.ForeignKey(ExternalApprover, on_delete=models.CASCADE, related_name="links")
+    # The address the link went to: once the approver's address changes, the link is void.
+    sent_to = models.EmailField(blank=True)
     nonce = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()

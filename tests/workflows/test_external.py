@@ -603,3 +603,71 @@ def test_other_roles_do_not_manage_external_approvers(client, roles_people):
     response = client.get(reverse("wagtailsnippets_workflows_externalapprover:list"))
 
     assert response.status_code in (302, 403)
+
+
+# -- A change of address --------------------------------------------------------------------
+
+
+def change_address(client, roles_people, approver, email):
+    """An administrator changes the approver's e-mail address in the admin."""
+    client.force_login(roles_people[roles.ADMINISTRATOR.key])
+    response = client.post(
+        reverse("wagtailsnippets_workflows_externalapprover:edit", args=[approver.pk]),
+        {"name": approver.name, "function": approver.function, "email": email, "active": "on"},
+    )
+    assert response.status_code == 302
+    approver.refresh_from_db()
+
+
+def test_changing_the_address_voids_the_link_sent_to_the_old_one(
+    client, roles_people, at_elected_round, elise
+):
+    post = at_elected_round()
+    old_link = link_path(mails_to(elise)[0])
+
+    change_address(client, roles_people, elise, "elise.martin@mairie.example.org")
+
+    opened = fresh_client().get(old_link)
+    decided = fresh_client().post(old_link, {"verdict": "approve"})
+    assert opened.status_code == decided.status_code == 410
+    assert (
+        escape(
+            t(
+                "This link no longer works: it was sent to an address that is no longer the one "
+                "the communication team has for you. If your approval is still needed, a new "
+                "link goes to your current address."
+            )
+        )
+        in decided.content.decode()
+    )
+    assert not Decision.objects.filter(external_approver=elise).exists()
+    assert not Post.objects.get(pk=post.pk).live
+
+
+def test_after_an_address_change_the_reminder_sends_a_new_link_to_the_new_address(
+    client, roles_people, at_elected_round, elise, clock
+):
+    post = at_elected_round()
+    old_link = link_path(mails_to(elise)[0])
+    change_address(client, roles_people, elise, "elise.martin@mairie.example.org")
+    mail.outbox.clear()
+    clock.move_to(START + timedelta(hours=24))
+
+    approval_links_remind(task_state_id=post.current_workflow_task_state.pk)
+
+    [reminder] = mail.outbox
+    assert reminder.to == ["elise.martin@mairie.example.org"]
+    new_link = link_path(reminder)
+    assert new_link != old_link
+    assert fresh_client().post(old_link, {"verdict": "approve"}).status_code == 410
+    assert fresh_client().post(new_link, {"verdict": "approve"}).status_code == 302
+    assert Post.objects.get(pk=post.pk).live
+
+
+def test_an_approver_s_changes_are_kept_in_their_history(client, roles_people, elise):
+    change_address(client, roles_people, elise, "elise.martin@mairie.example.org")
+
+    changed, created = elise.history.all()
+    assert (created.history_type, created.email) == ("+", "elise.martin@example.org")
+    assert (changed.history_type, changed.email) == ("~", "elise.martin@mairie.example.org")
+    assert changed.history_user == roles_people[roles.ADMINISTRATOR.key]
