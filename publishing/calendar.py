@@ -1,5 +1,6 @@
 """The publishing calendar: what is planned when (selectors), and the personal iCal feed."""
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.models import WorkflowState
 
 from cms.models import Campaign, Post
+from workflows.models import RoleRound
 
 from .models import CalendarFeed, Publication
 
@@ -270,34 +272,81 @@ def campaign_timeline(*, start, end) -> list[CampaignBar]:
 
 
 # -- The personal iCal feed -------------------------------------------------------------
+#
+# Agendas that subscribe to the feed are often synced to third-party calendars: each
+# person's feed holds only what their role may read, and the secret address is kept as
+# its sha256, so that it is shown once, when it is made.
 
 
-def calendar_feed_for(user) -> CalendarFeed:
-    """The person's feed, created with a fresh secret token on first use."""
-    feed, _created = CalendarFeed.objects.get_or_create(
-        user=user, defaults={"token": secrets.token_urlsafe(32)}
-    )
-    return feed
+class FeedDetail:
+    """How much of the plan a person's feed shows."""
+
+    # Those who write posts or approve them in Crieur: every entry, with its text.
+    FULL = "full"
+    # Everyone else who may see the calendar: approved titles; drafts as busy slots.
+    APPROVED_TITLES = "approved_titles"
 
 
-def calendar_feed_url(feed: CalendarFeed) -> str:
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def calendar_feed_for(user) -> CalendarFeed | None:
+    """The person's feed, if they made one (its address is not kept: see the hash)."""
+    return CalendarFeed.objects.filter(user=user).first()
+
+
+def calendar_feed_url(token: str) -> str:
     base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
-    return base + reverse("calendar_feed", args=[feed.token])
+    return base + reverse("calendar_feed", args=[token])
 
 
 def calendar_feed_user(*, token: str):
     """The active person who may read the calendar behind `token`, else None."""
-    feed = CalendarFeed.objects.select_related("user").filter(token=token).first()
+    feed = CalendarFeed.objects.select_related("user").filter(token_hash=_token_hash(token)).first()
     if feed is None or not feed.user.is_active or not feed.user.has_perm("cms.view_post"):
         return None
     return feed.user
 
 
+def feed_detail_for(user) -> str:
+    """What `user`'s feed may show: the full plan only to those who write or approve posts.
+
+    Approvers are the members of a role round's group (who decide in Crieur); the
+    members of an external round's group (elected officials) and the other roles see
+    approved titles only.
+    """
+    if user.is_superuser or user.has_perm("cms.change_post"):
+        return FeedDetail.FULL
+    approves = RoleRound.objects.filter(active=True, group__in=user.groups.all()).exists()
+    return FeedDetail.FULL if approves else FeedDetail.APPROVED_TITLES
+
+
+# What an agenda may show of an approved entry that has not gone out yet: its title only.
+APPROVED_STATUSES = {"approved", "approved_changed", *Publication.State.values} - {
+    Publication.State.CANCELLED
+}
+
+
+def _event_parts(entry: Entry, *, detail: str) -> tuple[str, str, bool]:
+    """(summary, description, whether to link and label it) of `entry`, as `detail` allows."""
+    summary = f"[{entry.network_label or entry.status_label}] {entry.title}"
+    if detail == FeedDetail.FULL:
+        return summary, entry.text, True
+    if entry.status not in APPROVED_STATUSES:
+        # A draft or a post in approval: the slot is taken, nothing more is said.
+        return gettext("Publication being prepared"), "", False
+    text = entry.text if entry.status == Publication.State.PUBLISHED else ""
+    return summary, text, True
+
+
 def ical_feed(*, user, now=None) -> bytes:
-    """The calendar as an iCalendar file: 30 days back to one year ahead, nothing cancelled."""
+    """The calendar as an iCalendar file: 30 days back to one year ahead, nothing cancelled,
+    as much of each entry as the person's role may read (`feed_detail_for`)."""
     from icalendar import Calendar, Event
 
     now = now or timezone.now()
+    detail = feed_detail_for(user)
     base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
     calendar = Calendar()
     calendar.add("prodid", "-//Crieur//Calendrier de publication//FR")
@@ -305,17 +354,22 @@ def ical_feed(*, user, now=None) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", gettext("Crieur publications"))
     for entry in calendar_entries(start=now - FEED_PAST, end=now + FEED_FUTURE):
+        summary, description, with_link = _event_parts(entry, detail=detail)
         event = Event()
         event.add("uid", entry.uid)
         event.add("dtstamp", now)
         event.add("dtstart", entry.when)
         event.add("dtend", entry.when + EVENT_LENGTH)
-        event.add("summary", f"[{entry.network_label or entry.status_label}] {entry.title}")
-        event.add("description", entry.text)
-        event.add("url", base + entry.edit_url)
-        event.add("categories", [entry.status_label])
-        if entry.campaign_name:
-            event.add("x-crieur-campaign", entry.campaign_name)
+        event.add("summary", summary)
+        if description:
+            event.add("description", description)
+        if with_link:
+            event.add("url", base + entry.edit_url)
+            event.add("categories", [entry.status_label])
+            if entry.campaign_name:
+                event.add("x-crieur-campaign", entry.campaign_name)
+        else:
+            event.add("class", "PRIVATE")
         calendar.add_component(event)
     return calendar.to_ical()
 
@@ -323,12 +377,18 @@ def ical_feed(*, user, now=None) -> bytes:
 # -- Services (they change state) -------------------------------------------------------
 
 
-def calendar_feed_reset(*, user) -> CalendarFeed:
-    """Give the person a new secret address; the old one stops working at once."""
+def calendar_feed_reset(*, user) -> str:
+    """Give the person a new secret address and return it: the only time it is shown.
+
+    The old address, if any, stops working at once.
+    """
+    token = secrets.token_urlsafe(32)
     with transaction.atomic():
         feed = CalendarFeed.objects.select_for_update().filter(user=user).first()
         if feed is None:
-            return calendar_feed_for(user)
-        feed.token = secrets.token_urlsafe(32)
-        feed.save(update_fields=["token"])
-    return feed
+            CalendarFeed.objects.create(user=user, token_hash=_token_hash(token))
+        else:
+            feed.token_hash = _token_hash(token)
+            feed.created_at = timezone.now()
+            feed.save(update_fields=["token_hash", "created_at"])
+    return calendar_feed_url(token)

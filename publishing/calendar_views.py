@@ -31,7 +31,6 @@ from .calendar import (
     calendar_entry_object,
     calendar_feed_for,
     calendar_feed_reset,
-    calendar_feed_url,
     calendar_feed_user,
     campaign_timeline,
     ical_feed,
@@ -224,7 +223,7 @@ def calendar(request):
         "q": q,
         "can_move": request.user.has_perm(MOVE_PERMISSION),
         "move_url": reverse("publishing_calendar_move"),
-        "feed_url": calendar_feed_url(calendar_feed_for(request.user)),
+        "feed": calendar_feed_for(request.user),
         "weekdays": [WEEKDAYS[i] for i in range(7)],
         "weekdays_abbr": [WEEKDAYS_ABBR[i] for i in range(7)],
         "next_url": request.get_full_path(),
@@ -371,20 +370,22 @@ def calendar_move_form(request, kind, pk):
     )
 
 
+@never_cache
 def calendar_feed_reset_view(request):
-    """Confirm, then give a new secret address: the old one stops working."""
+    """Confirm, then make a new secret address and show it this once: only its hash is
+    kept. The old one stops working."""
     _require(request, VIEW_PERMISSION)
     if request.method == "POST":
-        calendar_feed_reset(user=request.user)
-        messages.success(
+        return TemplateResponse(
             request,
-            _(
-                "Your calendar has a new address. Replace the old one in your agenda: "
-                "it no longer works."
-            ),
+            "publishing/calendar/feed_created.html",
+            {"feed_url": calendar_feed_reset(user=request.user)},
         )
-        return redirect(reverse("publishing_calendar") + "#calendar-feed")
-    return TemplateResponse(request, "publishing/calendar/feed_reset.html", {})
+    return TemplateResponse(
+        request,
+        "publishing/calendar/feed_reset.html",
+        {"feed": calendar_feed_for(request.user)},
+    )
 
 
 @never_cache

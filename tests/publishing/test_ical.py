@@ -1,16 +1,19 @@
 """The personal iCal feed: what an agenda receives, and resetting its secret address."""
 
+import hashlib
+import importlib
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.apps import apps as django_apps
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 from icalendar import Calendar
 
-from publishing.calendar import calendar_feed_for, ical_feed
+from publishing.calendar import calendar_feed_reset, ical_feed
 from publishing.models import CalendarFeed, Publication
 from tests.factories import PostFactory, SocialAccountFactory
 from tests.publishing.test_calendar import approved_post, publication
@@ -42,7 +45,8 @@ def events(body: bytes) -> dict:
 
 
 def feed_url(user) -> str:
-    return reverse("calendar_feed", args=[calendar_feed_for(user).token])
+    """A new address for `user`'s feed, as a path (the only time the address is known)."""
+    return calendar_feed_reset(user=user).removeprefix("http://testserver")
 
 
 def test_the_feed_lists_publications_and_planned_posts_but_not_cancelled_ones(client, manager):
@@ -112,14 +116,21 @@ def test_a_deactivated_person_s_feed_is_not_found(client, manager):
     assert client.get(url).status_code == 404
 
 
-def test_the_calendar_page_shows_the_personal_absolute_address(client, manager):
+def test_the_address_is_shown_once_when_made_and_only_its_hash_is_kept(client, manager):
     client.force_login(manager)
 
-    response = client.get(reverse("publishing_calendar"))
+    made = client.post(reverse("publishing_calendar_feed_reset"))
 
+    assert made.status_code == 200
+    address = made.context["feed_url"]
+    token = address.removeprefix("http://testserver/calendar/").removesuffix(".ics")
+    assert len(token) >= 40
+    assert f'value="{address}"' in made.content.decode()
     feed = CalendarFeed.objects.get(user=manager)
-    assert len(feed.token) >= 40
-    assert f'value="http://testserver/calendar/{feed.token}.ics"' in response.content.decode()
+    assert feed.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert not CalendarFeed.objects.filter(token_hash=token).exists()
+    assert token not in client.get(reverse("publishing_calendar")).content.decode()
+    assert client.get(address).status_code == 200
 
 
 def test_resetting_the_address_asks_first_then_the_old_one_stops_working(client, manager):
@@ -133,8 +144,72 @@ def test_resetting_the_address_asks_first_then_the_old_one_stops_working(client,
 
     response = client.post(reset)
 
-    assert response.status_code == 302
-    new = feed_url(manager)
+    assert response.status_code == 200
+    new = response.context["feed_url"]
     assert new != old
     assert client.get(old).status_code == 404
     assert client.get(new).status_code == 200
+
+
+# -- What each role's feed holds (agendas are often synced to third-party calendars) ----
+
+
+@pytest.fixture
+def plan():
+    """An approved publication, a published one and a draft in approval, all ahead."""
+    x = SocialAccountFactory(network="x")
+    scheduled = approved_post(x, "Fermeture du pont")
+    publication(scheduled, x, NOW + timedelta(days=2))
+    gone_out = approved_post(x, "Marché de Noël")
+    publication(gone_out, x, NOW - timedelta(days=2), Publication.State.PUBLISHED)
+    PostFactory(
+        title="Démission du maire",
+        text="Texte confidentiel du brouillon",
+        planned_at=NOW + timedelta(days=5),
+    )
+
+
+def feed_of(client, user) -> str:
+    return client.get(feed_url(user)).content.decode().replace("\r\n ", "")
+
+
+@pytest.mark.parametrize(
+    "role", [roles.MODERATOR, roles.ELECTED_OFFICIAL, roles.ADMINISTRATOR], ids=lambda r: r.key
+)
+def test_who_neither_writes_nor_approves_posts_gets_no_draft_in_the_feed(
+    client, roles_people, plan, role
+):
+    body = feed_of(client, roles_people[role.key])
+
+    assert "Démission du maire" not in body
+    assert "Texte confidentiel du brouillon" not in body
+    assert "Texte de Fermeture du pont" not in body  # approved, not yet public
+    found = events(body.encode())
+    assert "[X] Fermeture du pont" in found
+    assert str(found["[X] Marché de Noël"]["DESCRIPTION"]) == "Texte de Marché de Noël"
+    busy = [event for event in found.values() if "URL" not in event]
+    assert len(busy) == 1  # the draft's slot, nothing more
+    assert str(busy[0]["CLASS"]) == "PRIVATE"
+
+
+@pytest.mark.parametrize(
+    "role", [roles.COMMUNITY_MANAGER, roles.CRISIS_CELL, roles.DIRECTOR], ids=lambda r: r.key
+)
+def test_who_writes_or_approves_posts_sees_the_whole_plan(client, roles_people, plan, role):
+    body = feed_of(client, roles_people[role.key])
+
+    assert "Démission du maire" in body
+    assert "Texte confidentiel du brouillon" in body
+    assert "Texte de Fermeture du pont" in body
+
+
+def test_addresses_made_before_hashing_keep_working_after_the_migration(client, manager):
+    token = "adresse-faite-avant-le-hachage-" + "x" * 20
+    # The migration renames the column first: an old row holds its token in clear there.
+    CalendarFeed.objects.create(user=manager, token_hash=token)
+    migration = importlib.import_module("publishing.migrations.0008_ical_token_hashed")
+
+    migration.hash_tokens(django_apps, None)
+
+    assert CalendarFeed.objects.get(user=manager).token_hash != token
+    assert client.get(reverse("calendar_feed", args=[token])).status_code == 200
