@@ -5,6 +5,11 @@
 
 from importlib import import_module
 
+from . import redaction
+
+# Whoever logs (urllib3 and tweepy log URLs and headers at DEBUG), no secret is written.
+redaction.install()
+
 MODULES = {
     "x": "x",
     "facebook": "facebook",

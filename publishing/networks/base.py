@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .redaction import redact, redact_value
+
 if TYPE_CHECKING:
     from ..models import SocialAccount, Variant
     from .checks import Problem
@@ -124,7 +126,12 @@ class Outgoing:
 
 
 class NetworkError(Exception):
-    """A network refused or failed a call. `status` and `body` keep its answer."""
+    """A network refused or failed a call. `status` and `body` keep its answer.
+
+    The message and the body are redacted here, for every error of every network: what
+    an error says goes to the database, e-mails, the dashboard and logs, and the text a
+    network module builds from an SDK's exception may hold the request's URL (with
+    `access_token` and `appsecret_proof`) or its headers."""
 
     def __init__(
         self,
@@ -134,11 +141,12 @@ class NetworkError(Exception):
         status: int | None = None,
         body: Any = None,
     ):
+        message = redact(message)
         super().__init__(message)
         self.message = message
         self.network = network
         self.status = status
-        self.body = body
+        self.body = redact_value(body)
 
 
 class Transient(NetworkError):

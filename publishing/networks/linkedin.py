@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from linkedin_api.clients.restli.client import RestliClient
 from linkedin_api.common.errors import ResponseFormattingError
 
-from . import config, transport
+from . import config, redaction, transport
 from .base import (
     AccountGrant,
     AuthExpired,
@@ -153,6 +153,7 @@ class _Api:
                 _("This LinkedIn account has no access token: reconnect it."), network="linkedin"
             )
         self.token = access_token
+        redaction.remember(access_token)
         self.client = RestliClient()
         transport.mount(self.client.session, "linkedin_api")
         self.last: requests.Response | None = None
@@ -587,6 +588,7 @@ class LinkedInNetwork(RefreshTokenMixin, NetworkBase):
 
     def _token(self, form: dict[str, str]) -> dict[str, Any]:
         client_id, secret = config.client("linkedin")
+        redaction.remember(secret, *redaction.secrets_of(form))
         with transport.http_errors("linkedin"):
             response = requests.post(
                 f"{config.address('linkedin_oauth')}/accessToken",

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from facebook_business.api import FacebookAdsApi, FacebookSession
 from facebook_business.exceptions import FacebookError, FacebookRequestError
 
-from . import config, transport
+from . import config, redaction, transport
 from .base import (
     AccountGrant,
     AuthExpired,
@@ -65,6 +65,10 @@ DUPLICATE_CODES = {506}
 def graph_api(access_token: str | None) -> FacebookAdsApi:
     """A `FacebookAdsApi` for one token, reaching the configured Graph address."""
     secret = config.client("meta")[1] if access_token else None
+    if access_token and secret:
+        redaction.remember(access_token, secret, redaction.appsecret_proof(access_token, secret))
+    else:
+        redaction.remember(access_token)
     session = FacebookSession(
         access_token=access_token or None, app_secret=secret or None, timeout=config.timeout()
     )
@@ -291,6 +295,7 @@ def authorization_url(*, redirect_uri: str, state: str, code_challenge: str) -> 
 def _token_call(params: dict) -> dict:
     """`GET /oauth/access_token` with the app's credentials."""
     client_id, secret = config.client("meta")
+    redaction.remember(secret, *redaction.secrets_of(params))
     api = graph_api(None)
     try:
         with transport.http_errors("facebook"):

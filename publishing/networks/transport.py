@@ -8,6 +8,8 @@ explicit address nothing is rewritten and the real hosts are used.
 
 It also maps what the HTTP layer raises to the typed errors: a connection that never
 opened is `Transient`; a request that left and got no answer is `Unconfirmed`.
+The text of what it raised (requests puts the URL, `access_token` included, in it)
+is redacted by the typed errors themselves (`base.NetworkError`, `redaction.py`).
 """
 
 import functools

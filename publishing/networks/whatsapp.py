@@ -27,7 +27,7 @@ from pywa import WhatsApp
 from pywa.errors import WhatsAppError
 from pywa.types.templates import TemplateLanguage
 
-from . import config, transport
+from . import config, redaction, transport
 from .base import (
     AccountGrant,
     AuthExpired,
@@ -137,6 +137,7 @@ class WhatsAppNetwork(NetworkBase):
         """A pywa client on its own httpx session (pywa refuses a shared one), which the
         transport sends to the configured Graph address; no webhook server, no
         registration: nothing reaches the network before a call."""
+        redaction.remember(access_token)
         session = transport.httpx_client("graph_api")
         try:
             yield WhatsApp(

@@ -32,7 +32,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import config, transport
+from . import config, redaction, transport
 from .base import (
     AccountGrant,
     AuthExpired,
@@ -205,6 +205,7 @@ class _Api:
         if not access_token:
             raise AuthExpired(_("This X account has no access token: reconnect it."), network="x")
         self.token = access_token
+        redaction.remember(access_token)
         self.client = tweepy.Client(bearer_token=access_token, return_type=dict)
         transport.mount(self.client.session, "x_api")
 
@@ -590,6 +591,7 @@ class XNetwork(RefreshTokenMixin, NetworkBase):
 
     def _token(self, form: dict[str, str]) -> dict[str, Any]:
         client_id, secret = config.client("x")
+        redaction.remember(secret, *redaction.secrets_of(form))
         with transport.http_errors("x"):
             response = requests.post(
                 f"{config.address('x_api')}/2/oauth2/token",
