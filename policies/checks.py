@@ -47,3 +47,22 @@ def post_problems(*, post) -> list[Problem]:
                 )
             )
     return problems
+
+
+def sending_problem(*, at) -> str | None:
+    """Why nothing may be sent at `at` (« Envoyer maintenant », « Réessayer »): a
+    blocked period holds it; in words the user can act on. None when sending is allowed."""
+    from .selectors import period_at
+
+    period = period_at(at)
+    if period is None:
+        return None
+    reason = period.reason or period.get_kind_display()
+    return gettext(
+        "Nothing may be sent now: “%(name)s” runs until %(end)s (%(reason)s). Send it "
+        "after this period, or schedule it for then."
+    ) % {
+        "name": period.name,
+        "end": timezone.localtime(period.ends_at).strftime("%d/%m/%Y %H:%M"),
+        "reason": str(reason).rstrip("."),
+    }

@@ -13,6 +13,7 @@ one machine's file cache, which is what one worker needs.
 """
 
 import json
+import logging
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -32,8 +33,12 @@ FAMILY = {
     "linkedin_api": "linkedin",
 }
 FAMILIES = ("x", "meta", "linkedin", "whatsapp")
-# A slot is given back when the call ends; this bounds a slot lost with a killed worker.
+# A slot is given back when the call ends. The counter lives this long from its first
+# call (a call does not extend it): a slot lost with a killed worker, or one whose giving
+# back failed, is forgotten when it expires.
 SLOT_TTL = 300
+
+logger = logging.getLogger(__name__)
 
 
 def family(network: str) -> str:
@@ -57,14 +62,19 @@ def block(network: str, until: datetime, *, account_id=None) -> None:
     """
     name = family(network)
     now = timezone.now().timestamp()
-    blocks = {k: v for k, v in (cache.get(_blocks_key(name)) or {}).items() if v > now}
-    scope = str(account_id) if account_id else "app"
-    if blocks.get(scope, 0) >= until.timestamp():
-        return
-    blocks[scope] = until.timestamp()
-    timeout = int(max(blocks.values()) - now) + 1
-    if timeout > 0:
-        cache.set(_blocks_key(name), blocks, timeout=timeout)
+    try:
+        blocks = {k: v for k, v in (cache.get(_blocks_key(name)) or {}).items() if v > now}
+        scope = str(account_id) if account_id else "app"
+        if blocks.get(scope, 0) >= until.timestamp():
+            return
+        blocks[scope] = until.timestamp()
+        timeout = int(max(blocks.values()) - now) + 1
+        if timeout > 0:
+            cache.set(_blocks_key(name), blocks, timeout=timeout)
+    except Exception as error:
+        # Bookkeeping after a call: a block lost to a cache outage costs at most one
+        # more refusal from the network, never the publication that is being recorded.
+        logger.warning("Could not record the %s budget block: %r", name, error)
 
 
 def blocked_until(network: str, *, account_id=None) -> datetime | None:
@@ -80,28 +90,52 @@ def concurrency(network: str) -> int:
     return int(limits.get(family(network), limits.get("default", 8)))
 
 
-@contextmanager
-def slot(network: str):
-    """Yield True with one of the network's call slots held, False when all are taken."""
+def slot_take(network: str) -> bool:
+    """Take one of the network's call slots: True if one was free (then give it back
+    with `slot_give_back` once the call ends), False when all are taken.
+
+    Raises when the cache cannot be reached: nothing was called yet, the caller decides.
+    """
     key = _slots_key(family(network))
     try:
         taken = cache.incr(key)
     except ValueError:  # no call in flight lately: the counter starts again
         taken = 1 if cache.add(key, 1, timeout=SLOT_TTL) else cache.incr(key)
+    if taken > concurrency(network):
+        slot_give_back(network)
+        return False
+    return True
+
+
+def slot_give_back(network: str) -> None:
+    """Give a slot back; never raises (the call it served is over, whatever happens).
+
+    A slot that could not be given back is forgotten when its counter expires (SLOT_TTL).
+    """
     try:
-        yield taken <= concurrency(network)
+        cache.decr(_slots_key(family(network)))
+    except ValueError:  # the counter expired meanwhile
+        pass
+    except Exception as error:
+        logger.warning("Could not give back a %s call slot: %r", family(network), error)
+
+
+@contextmanager
+def slot(network: str):
+    """Yield True with one of the network's call slots held, False when all are taken."""
+    free = slot_take(network)
+    try:
+        yield free
     finally:
-        try:
-            cache.decr(key)
-        except ValueError:
-            pass
+        if free:
+            slot_give_back(network)
 
 
 def observe(network: str, headers) -> None:
     """Read what a response says of the budget left, and block before it runs out."""
     if not headers:
         return
-    name = family(network)
+    name = family(network)  # block() never raises: observing cannot fail a call
     if name == "x":
         remaining = headers.get("x-rate-limit-remaining")
         reset = headers.get("x-rate-limit-reset")

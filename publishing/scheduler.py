@@ -9,15 +9,21 @@ How a publication goes out:
 2. A worker claims the publication atomically (`SELECT … FOR UPDATE SKIP LOCKED`, then
    an update conditional on the state): however many workers receive the task, one
    sends. The claim's time is kept: a claim older than the lease means a dead worker.
-3. The network's budget is checked before the call; then one `Attempt` is recorded and
-   the network called. Only passing failures (`Transient`, `RateLimited`) are retried,
-   with exponential backoff and jitter, a bounded number of times; a request that got
-   no answer is `unconfirmed` (a person, or reconciliation, checks: never sent blindly).
+3. Blocked periods, the network's budget and its call slots are checked before the
+   call (a publication planned before a freeze is `frozen` until it ends); then one
+   `Attempt` is recorded and the network called. Only passing failures (`Transient`,
+   `RateLimited`) are retried, with exponential backoff and jitter, a bounded number of
+   times (a rate limit spends no try); a request that got no answer is `unconfirmed` (a
+   person, or reconciliation, checks: never sent blindly). What fails of ours before
+   the call (the cache, the database) gives the claim back at once.
+4. Every change of state is conditional on the state it leaves: of two processes that
+   decide about one publication, one change wins, recorded and announced once.
 """
 
 import logging
 import random
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -27,6 +33,9 @@ from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext
+
+from policies.checks import sending_problem
+from policies.selectors import period_at
 
 from . import budget
 from .models import Attempt, Publication, SocialAccount
@@ -84,7 +93,12 @@ def publication_enqueue(*, publication_id: int, eta: datetime | None = None) -> 
         eta = due_time(row)
     if eta - now > timedelta(seconds=settings.CRIEUR_DISPATCH_AHEAD_SECONDS):
         return
-    publication_deliver_task.apply_async((publication_id,), eta=eta if eta > now else None)
+    try:
+        publication_deliver_task.apply_async((publication_id,), eta=eta if eta > now else None)
+    except Exception as error:
+        # The broker is out of reach: the publication is scheduled, and the tick hands
+        # it over when it is due (the state already says what is to be done).
+        logger.warning("Publication %s: not handed over (%r)", publication_id, error)
 
 
 def due_dispatch(*, now: datetime) -> int:
@@ -103,11 +117,20 @@ def due_dispatch(*, now: datetime) -> int:
     for pk, scheduled_at, not_before in rows:
         due = max(scheduled_at, not_before or scheduled_at)
         keys[f"crieur:dispatched:{pk}:{due.timestamp()}"] = (pk, due)
-    # A publication handed over in an earlier tick is not handed over again (a second
-    # hand-over would be harmless: the claim lets one worker through).
+    # A publication handed over in an earlier tick is not handed over again, unless it
+    # is still waiting CRIEUR_DISPATCH_FORGET_SECONDS after its due time (or its hand-
+    # over): its task was lost (a worker killed with it, a database that refused it).
+    # A second hand-over is harmless: the claim lets one worker through. The marker
+    # holds the hand-over time, so the decision follows the scheduler's clock.
+    forget = settings.CRIEUR_DISPATCH_FORGET_SECONDS
     already = cache.get_many(list(keys))
-    fresh = {key: value for key, value in keys.items() if key not in already}
-    cache.set_many(dict.fromkeys(fresh, 1), timeout=settings.CRIEUR_DISPATCH_FORGET_SECONDS)
+    fresh = {
+        key: value
+        for key, value in keys.items()
+        if key not in already or now.timestamp() - max(already[key], value[1].timestamp()) >= forget
+    }
+    ahead = settings.CRIEUR_DISPATCH_AHEAD_SECONDS
+    cache.set_many(dict.fromkeys(fresh, now.timestamp()), timeout=int(forget + ahead) + 5)
     from .tasks import publications_deliver_task
 
     for ids, eta in _batches(sorted(fresh.values(), key=lambda item: item[1])):
@@ -140,19 +163,34 @@ def _batches(due_items):
 NEEDS_A_PERSON = (State.FAILED, State.MISSED, State.UNCONFIRMED)
 
 
-def _record(publication: Publication, reason: str = "") -> None:
-    """Save the publication with a history row (every change of state is in the history).
+def _record(publication: Publication, reason: str = "", *, leaving) -> bool:
+    """Save the publication's change of state, with a history row, if it is still in the
+    state it leaves (`leaving`: a state or several); else write nothing and say False.
 
-    A publication that now waits for a person is announced once the change commits:
-    whatever path stopped it (a send, the cut-off sweep, a reconciliation).
+    The update is conditional on that state, so when two processes decide about the same
+    publication (the cut-off sweep and a worker, say), one change wins, once: one history
+    row, one announcement. A publication that now waits for a person is announced once
+    the change commits, whatever path stopped it (a send, the sweep, a reconciliation).
     """
+    leaving = (leaving,) if isinstance(leaving, str) else tuple(leaving)
     if reason:
         publication._change_reason = reason
-    publication.save()
+    fields = {
+        field.attname: getattr(publication, field.attname)
+        for field in Publication._meta.concrete_fields
+        if not field.primary_key
+    }
+    with transaction.atomic():
+        if not Publication.objects.filter(pk=publication.pk, state__in=leaving).update(**fields):
+            return False
+        Publication.history.bulk_history_create(
+            [publication], update=True, default_change_reason=reason
+        )
     if publication.state in NEEDS_A_PERSON:
         transaction.on_commit(
             lambda: publication_failed.send(sender=Publication, publication=publication)
         )
+    return True
 
 
 def publication_claim(*, publication_id: int, now: datetime) -> Publication | None:
@@ -186,24 +224,81 @@ def _release(publication: Publication, *, not_before=None, error: str = "", reas
     publication.not_before = not_before
     if error:
         publication.error = error
-    _record(publication, reason)
-    if not_before is not None:
+    if _record(publication, reason, leaving=State.PUBLISHING) and not_before is not None:
         eta = not_before
         transaction.on_commit(lambda: publication_enqueue(publication_id=publication.pk, eta=eta))
 
 
-def _mark_missed(publication: Publication, *, now: datetime) -> None:
-    late = now - publication.scheduled_at
+def _mark_missed(publication: Publication, *, now: datetime, leaving) -> bool:
     publication.state = State.MISSED
     publication.claimed_at = None
-    publication.error = gettext(
+    publication.error = _missed_reason(publication, now=now)
+    return _record(publication, "missed", leaving=leaving)
+
+
+def _missed_reason(publication: Publication, *, now: datetime) -> str:
+    return gettext(
         "Not sent: it was %(minutes)d minutes late, past this account's cut-off of "
         "%(cutoff)d minutes. Schedule the post again if it is still useful."
     ) % {
-        "minutes": late.total_seconds() // 60,
+        "minutes": (now - publication.scheduled_at).total_seconds() // 60,
         "cutoff": cutoff(publication.account).total_seconds() // 60,
     }
-    _record(publication, "missed")
+
+
+def _freeze(publication: Publication, *, period) -> None:
+    """Hold a claimed publication during a blocked period (planned before the period was
+    declared): frozen with the reason, until the period's end (`not_before`), when the
+    tick gives it back to the schedule, or marks it missed past its cut-off."""
+    publication.state = State.FROZEN
+    publication.claimed_at = None
+    publication.not_before = period.ends_at
+    publication.error = _frozen_reason(period)
+    _record(publication, "frozen: blocked period", leaving=State.PUBLISHING)
+
+
+def _frozen_reason(period) -> str:
+    reason = period.reason or period.get_kind_display()
+    return gettext(
+        "Held: nothing may be published during “%(name)s”, until %(end)s (%(reason)s). It "
+        "goes out when the period ends, if still within its cut-off."
+    ) % {
+        "name": period.name,
+        "end": timezone.localtime(period.ends_at).strftime("%d/%m/%Y %H:%M"),
+        "reason": str(reason).rstrip("."),
+    }
+
+
+# After a failure of ours before any request left, the next try comes this soon.
+GIVE_BACK_SECONDS = 5.0
+
+
+def _give_back(publication: Publication, *, now: datetime, error: Exception) -> None:
+    """Something of ours (the cache, the database) failed after the claim and before any
+    request left: the publication goes back to the schedule at once, for a try in a few
+    seconds (no try is spent; its cut-off bounds the waiting), and an attempt says why.
+
+    `unconfirmed` is kept for what may have reached the network."""
+    what = f"{type(error).__name__}: {error}"[:300]
+    logger.warning("Publication %s: given back before sending (%s)", publication.pk, what)
+    retry_at = now + timedelta(seconds=budget.jitter(GIVE_BACK_SECONDS))
+    Attempt.objects.create(
+        publication=publication,
+        started_at=now,
+        finished_at=timezone.now(),
+        outcome=Attempt.Outcome.ERROR,
+        message=f"Nothing was sent: {what}. Given back to the schedule.",
+    )
+    _release(
+        publication,
+        not_before=retry_at,
+        error=gettext(
+            "Not sent yet: one of Crieur's own services did not answer (%(e)s); nothing "
+            "left for the network. Next try at %(at)s."
+        )
+        % {"e": type(error).__name__, "at": timezone.localtime(retry_at).strftime("%H:%M:%S")},
+        reason="given back: not sent",
+    )
 
 
 # -- Delivering ---------------------------------------------------------------------------
@@ -225,25 +320,71 @@ def publication_deliver(*, publication_id: int, now: datetime | None = None):
             publication_enqueue(publication_id=publication_id, eta=due_time(early))
         return None
     account = publication.account
-    if now - publication.scheduled_at > cutoff(account):
-        _mark_missed(publication, now=now)
+    try:
+        ready, detail = _readiness(publication, now=now)
+    except Exception as error:
+        _give_back(publication, now=now, error=error)
         return publication
-    if account.status != SocialAccount.Status.CONNECTED:
+    if ready == "missed":
+        _mark_missed(publication, now=now, leaving=State.PUBLISHING)
+    elif ready == "held":
         _release(publication, error=_held_reason(account), reason="held: account")
-        return publication
+    elif ready == "frozen":
+        _freeze(publication, period=detail)
+    elif ready == "waiting":
+        _release(publication, not_before=detail + _spread(), reason="waiting: network budget")
+    elif ready == "busy":
+        _release(
+            publication,
+            not_before=now + timedelta(seconds=budget.jitter(1.0, 0.5)),
+            reason="waiting: network busy",
+        )
+    else:
+        try:
+            return publication_send_claimed(publication=publication, variant=detail)
+        finally:
+            budget.slot_give_back(account.network)  # never raises
+    return publication
+
+
+def _readiness(publication: Publication, *, now: datetime):
+    """What stands between a claimed publication and its network, as (what, detail).
+
+    Read before any request leaves: it raises when the database or the cache does not
+    answer, and the caller gives the claim back. "send" comes with the approved variant
+    and one of the network's call slots taken.
+    """
+    account = publication.account
+    if now - publication.scheduled_at > cutoff(account):
+        return "missed", None
+    if account.status != SocialAccount.Status.CONNECTED:
+        return "held", None
+    period = period_at(now)
+    if period is not None:
+        return "frozen", period
     blocked = budget.blocked_until(account.network, account_id=account.pk)
     if blocked is not None:
-        _release(publication, not_before=blocked + _spread(), reason="waiting: network budget")
-        return publication
-    with budget.slot(account.network) as free:
-        if not free:
-            _release(
-                publication,
-                not_before=now + timedelta(seconds=budget.jitter(1.0, 0.5)),
-                reason="waiting: network busy",
-            )
-            return publication
-        return publication_send_claimed(publication=publication)
+        return "waiting", blocked
+    variant = _approved_variant(publication)
+    if not budget.slot_take(account.network):
+        return "busy", None
+    return "send", variant
+
+
+def publications_deliver(*, publication_ids: list[int]) -> list[int]:
+    """Deliver publications due together, each on its own; return those not dealt with.
+
+    A failure around one of them (its database or cache out of reach, the saving after
+    its send) never holds back the others: the ids returned are handed over again.
+    """
+    left = []
+    for publication_id in publication_ids:
+        try:
+            publication_deliver(publication_id=publication_id)
+        except Exception as error:
+            logger.warning("Publication %s: not delivered now (%r)", publication_id, error)
+            left.append(publication_id)
+    return left
 
 
 def _spread() -> timedelta:
@@ -288,11 +429,12 @@ def _approved_variant(publication: Publication):
     return None
 
 
-def publication_send_claimed(*, publication: Publication) -> Publication:
+def publication_send_claimed(*, publication: Publication, variant) -> Publication:
     """Send a publication this worker has claimed; record the attempt and its outcome.
 
-    Only the approved revision goes out. Network failures never raise here: they are
-    read from the publication's state and its attempts.
+    Only the approved revision goes out (`variant`: this account's, read from it before
+    the claim's checks). Network failures never raise here: they are read from the
+    publication's state and its attempts.
     """
     from . import networks
     from .networks.base import (
@@ -323,7 +465,6 @@ def publication_send_claimed(*, publication: Publication) -> Publication:
     outcome, message, answer = Attempt.Outcome.ERROR, "", None
     retry_at = None
     try:
-        variant = _approved_variant(publication)
         if variant is None:
             raise Rejected(gettext("The approved version has no text for this account."))
         done = tuple(p for p in [publication.remote_id, *publication.remote_parts] if p)
@@ -353,6 +494,9 @@ def publication_send_claimed(*, publication: Publication) -> Publication:
     except (Transient, RateLimited) as error:
         message, answer = error.message, error.body
         if isinstance(error, RateLimited):
+            # A rate limit is a wait, not a try: it spends none of the tries, and the
+            # cut-off bounds how long the publication waits for the reset.
+            publication.tries -= 1
             outcome = Attempt.Outcome.RATE_LIMITED
             reset_at = error.reset_at or timezone.now() + timedelta(seconds=60)
             scoped = publication.account_id if error.scope == "account" else None
@@ -400,7 +544,7 @@ def publication_send_claimed(*, publication: Publication) -> Publication:
         publication.claimed_at = None
     with transaction.atomic():  # the attempt, the state and its history: one commit
         attempt.save(update_fields=["finished_at", "outcome", "message", "answer"])
-        _record(publication, outcome)
+        _record(publication, outcome, leaving=State.PUBLISHING)
     if retry_at is not None:
         publication_enqueue(publication_id=publication.pk, eta=retry_at)
     return publication
@@ -588,7 +732,8 @@ def publication_reconcile(*, publication_id: int, now: datetime | None = None):
         attempt.outcome = Attempt.Outcome.TRANSIENT
         attempt.message = "Not on the network: sent again."
         if now - publication.scheduled_at > cutoff(publication.account):
-            _mark_missed(publication, now=now)
+            publication.state = State.MISSED  # recorded below, with the attempt
+            publication.error = _missed_reason(publication, now=now)
         else:
             publication.state = State.SCHEDULED
             publication.not_before = None
@@ -603,8 +748,8 @@ def publication_reconcile(*, publication_id: int, now: datetime | None = None):
     attempt.finished_at = timezone.now()
     attempt.save()
     publication.claimed_at = None
-    _record(publication, "reconciled")
-    if publication.state == State.SCHEDULED:
+    recorded = _record(publication, "reconciled", leaving=State.PUBLISHING)
+    if recorded and publication.state == State.SCHEDULED:
         transaction.on_commit(lambda: publication_enqueue(publication_id=publication_id))
     return publication
 
@@ -622,9 +767,41 @@ def publications_mark_missed(*, now: datetime) -> int:
     for publication in Publication.objects.filter(
         state=State.SCHEDULED, scheduled_at__lt=now - shortest
     ).select_related("account"):
-        if now - publication.scheduled_at > cutoff(publication.account):
-            _mark_missed(publication, now=now)
+        # A worker may have claimed it since it was read: then the worker decides.
+        if now - publication.scheduled_at > cutoff(publication.account) and _mark_missed(
+            publication, now=now, leaving=State.SCHEDULED
+        ):
             count += 1
+    return count
+
+
+def publications_thaw(*, now: datetime) -> int:
+    """Publications frozen by a blocked period go back to the schedule when it ends, or
+    are missed when past their cut-off by then.
+
+    Those held by a period carry its end in `not_before`; a period extended, or followed
+    by another, keeps them frozen until the new end.
+    """
+    period = period_at(now)
+    count = 0
+    for publication in Publication.objects.filter(
+        state=State.FROZEN, not_before__isnull=False, not_before__lte=now
+    ).select_related("account"):
+        if period is not None:
+            publication.not_before = period.ends_at
+            publication.error = _frozen_reason(period)
+            _record(publication, "frozen: blocked period", leaving=State.FROZEN)
+            continue
+        if now - publication.scheduled_at > cutoff(publication.account):
+            recorded = _mark_missed(publication, now=now, leaving=State.FROZEN)
+        else:
+            publication.state = State.SCHEDULED
+            publication.not_before = None
+            publication.error = ""
+            recorded = _record(publication, "thawed: period over", leaving=State.FROZEN)
+            if recorded:
+                transaction.on_commit(partial(publication_enqueue, publication_id=publication.pk))
+        count += recorded
     return count
 
 
@@ -638,6 +815,7 @@ def scheduler_tick(*, now: datetime | None = None) -> dict:
     # The slower chores run about once every ten seconds, whichever worker gets there.
     if cache.add(CHORES_KEY, 1, timeout=settings.CRIEUR_CHORES_SECONDS):
         figures["missed"] = publications_mark_missed(now=now)
+        figures["thawed"] = publications_thaw(now=now)
         figures["reconciled"] = publications_reconcile_stale(now=now)
         figures["renewed"] = accounts_refresh(now=now)
     return figures
@@ -664,6 +842,9 @@ def publication_retry(*, publication: Publication, by) -> Publication:
         )
     if publication.account.status != SocialAccount.Status.CONNECTED:
         raise ValidationError(_held_reason(publication.account))
+    blocked = sending_problem(at=timezone.now())
+    if blocked:
+        raise ValidationError(blocked)
     if publication.state == State.UNCONFIRMED:
         try:
             ref = _look_up(publication, since=publication.scheduled_at - timedelta(minutes=10))
@@ -678,9 +859,10 @@ def publication_retry(*, publication: Publication, by) -> Publication:
         if ref is not None:
             _mark_found(publication, ref, now=timezone.now())
             publication._history_user = by
-            _record(publication, "found on the network")
+            _record(publication, "found on the network", leaving=State.UNCONFIRMED)
             return publication
     now = timezone.now()
+    leaving = publication.state
     publication.state = State.SCHEDULED
     publication.tries = 0
     publication.not_before = None
@@ -689,6 +871,9 @@ def publication_retry(*, publication: Publication, by) -> Publication:
         # A person decided it is still useful: it goes out now, not at the old time.
         publication.scheduled_at = now
     publication._history_user = by
-    _record(publication, "retried")
+    if not _record(publication, "retried", leaving=leaving):
+        raise ValidationError(
+            gettext("This publication changed meanwhile: reload the page to see where it is.")
+        )
     transaction.on_commit(lambda: publication_enqueue(publication_id=publication.pk))
     return publication

@@ -10,6 +10,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from policies.checks import sending_problem
+
 from .models import Heartbeat, Publication, SocialAccount
 
 SCHEDULER = "scheduler"
@@ -63,6 +65,9 @@ def post_send_now(*, post, by) -> list[Publication]:
     """
     if not by.has_perm("publishing.send_now"):
         raise PermissionDenied(gettext("Only administrators can send a post at once."))
+    blocked = sending_problem(at=timezone.now())
+    if blocked:  # the pre-election reserve, a freeze: no door sends during them
+        raise ValidationError(blocked)
     revision = post.live_revision
     if revision is None:
         raise ValidationError(
@@ -309,6 +314,10 @@ def post_schedule(*, post, at, by) -> list[Publication]:
 
 
 def _publication_move(publication: Publication, *, at, by) -> Publication:
+    if publication.state == Publication.State.FROZEN:
+        # Held by a blocked period; the new time was checked to be outside every one.
+        publication.state = Publication.State.SCHEDULED
+        publication.error = ""
     publication.scheduled_at = at
     publication.not_before = None
     publication._history_user = by

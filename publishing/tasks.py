@@ -3,7 +3,7 @@
 from celery import shared_task
 from celery.signals import worker_process_init
 
-from . import scheduler
+from . import budget, scheduler
 
 
 @worker_process_init.connect
@@ -23,21 +23,42 @@ def scheduler_beat() -> None:
 
 
 # Idempotent by its claim: a task delivered twice (a broker redelivery, two ticks) sends
-# once. Retries are the scheduler's (with backoff, jitter and a bound), not Celery's.
-@shared_task(
-    name="publishing.tasks.publication_deliver", ignore_result=True, max_retries=0, acks_late=True
-)
-def publication_deliver_task(publication_id: int) -> None:
-    scheduler.publication_deliver(publication_id=publication_id)
+# once. Retries of a network's failures are the scheduler's (with backoff, jitter and a
+# bound), not Celery's. Acknowledged late and given back to the broker when its worker
+# dies (reject_on_worker_lost): another worker takes it at once, and a publication the
+# dead worker had claimed is left to reconciliation (the claim makes the redelivery a
+# no-op). When the database or the cache did not answer, the publications not dealt
+# with are handed over again within seconds, a bounded number of times; past that the
+# tick hands them over again.
+DELIVERY = {
+    "ignore_result": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "bind": True,
+    "max_retries": 30,
+}
+OUTAGE_RETRY_SECONDS = 2.0
 
 
-@shared_task(
-    name="publishing.tasks.publications_deliver", ignore_result=True, max_retries=0, acks_late=True
-)
-def publications_deliver_task(publication_ids: list[int]) -> None:
+@shared_task(name="publishing.tasks.publication_deliver", **DELIVERY)
+def publication_deliver_task(self, publication_id: int) -> None:
+    if scheduler.publications_deliver(publication_ids=[publication_id]):
+        _again(self, (publication_id,))
+
+
+@shared_task(name="publishing.tasks.publications_deliver", **DELIVERY)
+def publications_deliver_task(self, publication_ids: list[int]) -> None:
     """Publications due together, each claimed and sent on its own (see above)."""
-    for publication_id in publication_ids:
-        scheduler.publication_deliver(publication_id=publication_id)
+    left = scheduler.publications_deliver(publication_ids=publication_ids)
+    if left:
+        _again(self, (left,))
+
+
+def _again(task, args: tuple) -> None:
+    """Hand the task over again in a few seconds, with what an outage left undone."""
+    if task.request.called_directly or task.request.retries >= task.max_retries:
+        return
+    raise task.retry(args=args, countdown=budget.jitter(OUTAGE_RETRY_SECONDS))
 
 
 @shared_task(name="publishing.tasks.import_run_task", ignore_result=True, max_retries=0)

@@ -254,7 +254,9 @@ CRIEUR_RETRY_MAX_SECONDS = env.float("CRIEUR_RETRY_MAX_SECONDS", default=900.0)
 # A claim older than this means its worker died: the publication is reconciled.
 CRIEUR_PUBLISH_LEASE_SECONDS = env.int("CRIEUR_PUBLISH_LEASE_SECONDS", default=600)
 CRIEUR_DISPATCH_AHEAD_SECONDS = env.float("CRIEUR_DISPATCH_AHEAD_SECONDS", default=3.0)
-CRIEUR_DISPATCH_FORGET_SECONDS = env.int("CRIEUR_DISPATCH_FORGET_SECONDS", default=60)
+# A publication still waiting this long after its due time (or its hand-over) is handed
+# over again: its task was lost with a worker, or refused by the database.
+CRIEUR_DISPATCH_FORGET_SECONDS = env.int("CRIEUR_DISPATCH_FORGET_SECONDS", default=15)
 CRIEUR_DISPATCH_BATCH = env.int("CRIEUR_DISPATCH_BATCH", default=5000)
 # Publications due within this window travel together, this many at most per task.
 CRIEUR_DISPATCH_GROUP_SECONDS = env.float("CRIEUR_DISPATCH_GROUP_SECONDS", default=0.25)

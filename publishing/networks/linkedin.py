@@ -11,6 +11,7 @@ Texts go out in LinkedIn's "little text format": `commentary` is escaped with
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -195,6 +196,21 @@ class _Api:
         return response
 
 
+def _nothing_visible(method):
+    """For calls that create nothing anyone sees (a media upload, its start and end):
+    one left unanswered is only a retry away (LinkedIn drops media no post uses), so it
+    is `Transient`, never `Unconfirmed`, as on X and Meta."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except Unconfirmed as error:
+            raise Transient(error.message, network="linkedin", body=error.body) from error
+
+    return wrapper
+
+
 def _credentials(account) -> dict[str, Any]:
     return dict(account.credentials or {})
 
@@ -298,6 +314,7 @@ class LinkedInNetwork(RefreshTokenMixin, NetworkBase):
             raise Unconfirmed("LinkedIn accepted the post without saying its id", network=self.name)
         return urn
 
+    @_nothing_visible
     def _upload_image(self, api: _Api, owner: str, image: Media) -> str:
         answer = api.call(
             "action",
@@ -310,6 +327,7 @@ class LinkedInNetwork(RefreshTokenMixin, NetworkBase):
         api.upload(value["uploadUrl"], image.read(), content_type=image.content_type, signed=True)
         return value["image"]
 
+    @_nothing_visible
     def _upload_video(self, api: _Api, owner: str, video: Media) -> str:
         data = video.read()
         answer = api.call(
