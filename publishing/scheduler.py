@@ -39,6 +39,7 @@ from policies.selectors import period_at
 
 from . import budget
 from .models import Attempt, Publication, SocialAccount
+from .networks.redaction import redact
 from .selectors import due_publications
 from .signals import publication_failed
 
@@ -279,7 +280,7 @@ def _give_back(publication: Publication, *, now: datetime, error: Exception) -> 
     seconds (no try is spent; its cut-off bounds the waiting), and an attempt says why.
 
     `unconfirmed` is kept for what may have reached the network."""
-    what = f"{type(error).__name__}: {error}"[:300]
+    what = redact(f"{type(error).__name__}: {error}")[:300]
     logger.warning("Publication %s: given back before sending (%s)", publication.pk, what)
     retry_at = now + timedelta(seconds=budget.jitter(GIVE_BACK_SECONDS))
     Attempt.objects.create(
@@ -517,7 +518,7 @@ def publication_send_claimed(*, publication: Publication, variant) -> Publicatio
     except Exception as error:
         # A fault of ours after the call may have left: as unknown as a timeout.
         logger.exception("Publication %s: unexpected error while sending", publication.pk)
-        outcome, message = Attempt.Outcome.UNCONFIRMED, repr(error)
+        outcome, message = Attempt.Outcome.UNCONFIRMED, redact(repr(error))
         publication.state = State.UNCONFIRMED
         publication.error = gettext(
             "An unexpected error stopped the sending: check on the network whether the post "
