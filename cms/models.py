@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -208,6 +209,18 @@ class Post(
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # A post that went through a circuit or has publications is a public record: deleting
+    # it archives it, so its approval trail and publications stay.
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True, editable=False)
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("archived by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     search_fields = [
         index.SearchField("title"),
@@ -216,6 +229,7 @@ class Post(
         index.FilterField("campaign"),
         index.FilterField("territory"),
         index.FilterField("live"),
+        index.FilterField("archived_at"),
     ]
 
     class Meta:
@@ -227,10 +241,50 @@ class Post(
         return self.title
 
     def get_workflow(self):
-        """The circuit chosen on the post, else the one assigned to posts (Standard)."""
+        """The circuit chosen on the post, else the one assigned to posts (Standard).
+
+        An archived post has none: nothing can submit it again.
+        """
+        if self.archived_at is not None:
+            return None
         if self.approval_workflow_id and self.approval_workflow.active:
             return self.approval_workflow
         return self.get_default_workflow()
+
+    def copy_as_draft(self) -> "Post":
+        """An unsaved new draft with this post's content, images and network versions.
+
+        Nothing of the original's life comes along: no approval, no lock, no circuit
+        state, no publications, no author (whoever saves the copy is its author).
+        """
+        # Workflow states and other generic relations are the original's history.
+        generic = [f.name for f in self._meta.get_fields() if isinstance(f, GenericRelation)]
+        copy, _children = self.copy_cluster(
+            exclude_fields=[
+                *generic,
+                "id",
+                "live",
+                "has_unpublished_changes",
+                "live_revision",
+                "latest_revision",
+                "first_published_at",
+                "last_published_at",
+                "go_live_at",
+                "expire_at",
+                "expired",
+                "locked",
+                "locked_at",
+                "locked_by",
+                "created_by",
+                "created_at",
+                "updated_at",
+                "archived_at",
+                "archived_by",
+            ]
+        )
+        copy.live = False
+        copy.has_unpublished_changes = True
+        return copy
 
     def with_content_json(self, content):
         """A revision's copy of the post keeps the planned time of the post itself.
@@ -240,6 +294,9 @@ class Post(
         """
         obj = super().with_content_json(content)
         obj.planned_at = self.planned_at
+        # Archiving is a fact about the post, not content: no revision brings it back.
+        obj.archived_at = self.archived_at
+        obj.archived_by_id = self.archived_by_id
         return obj
 
     def clean(self) -> None:
@@ -250,6 +307,8 @@ class Post(
     @property
     def approval_status(self) -> "ApprovalStatus":
         """Where the post stands in approval, from the (prefetched) workflow state."""
+        if self.archived_at is not None:
+            return ApprovalStatus("archived", _("Archived"), "draft")
         state = self.current_workflow_state
         if state is not None and state.status == state.STATUS_NEEDS_CHANGES:
             return ApprovalStatus("sent_back", _("Sent back"), "warning")

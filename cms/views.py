@@ -2,16 +2,21 @@
 
 from django.contrib import messages
 from django.contrib.admin.utils import quote
-from django.shortcuts import get_object_or_404
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.widgets.button import Button
-from wagtail.snippets.views.snippets import CreateView, EditView
+from wagtail.log_actions import log
+from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
+from wagtail.snippets.views.snippets import CopyView, CreateView, DeleteView, EditView
 
+from .models import Post
 from .selectors import field_changes
 
 
@@ -20,7 +25,23 @@ class ChosenCircuitMixin:
 
     Wagtail works out the circuit once, when the request starts, from the saved post;
     a circuit chosen in the same click would be ignored.
+
+    A reserved circuit (the crisis fast track) is checked against the person who
+    submits, when they submit: a post put on the fast track by the crisis cell cannot
+    be sent through it by someone else.
     """
+
+    def is_valid(self, form):
+        if not super().is_valid(form):
+            return False
+        if self.action in ("submit", "restart-workflow"):
+            problem = reserved_circuit_problem(user=self.request.user, post=form.instance)
+            if problem:
+                field = "approval_workflow" if "approval_workflow" in form.fields else None
+                form.add_error(field, problem)
+                self.produced_error_message = self.get_error_message()
+                return False
+        return True
 
     def submit_action(self):
         self.__dict__.pop("workflow", None)  # Wagtail's cached_property, read afresh
@@ -88,6 +109,19 @@ class ChosenCircuitMixin:
         return _("Your decision is recorded.")
 
 
+def reserved_circuit_problem(*, user, post) -> str | None:
+    """Why `user` may not send `post` through the circuit it would go through now."""
+    from workflows.roles import circuit_refused_to
+
+    workflow = post.get_workflow()
+    if workflow is None or not circuit_refused_to(user, workflow):
+        return None
+    return _(
+        "The circuit “%(name)s” is reserved to the crisis cell: choose another "
+        "circuit, or ask the crisis cell to send this post."
+    ) % {"name": workflow.name}
+
+
 class PostCreateView(ChosenCircuitMixin, CreateView):
     """Records who created the post (the author the four-eyes rule refers to)."""
 
@@ -103,6 +137,17 @@ class PostEditView(ChosenCircuitMixin, EditView):
     form would otherwise leave an empty newer revision, and the post would look as if
     it had changes waiting for approval.
     """
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method == "POST" and self.object.archived_at is not None:
+            # An archived post is a record: it is read, never changed or submitted again.
+            messages.error(
+                request,
+                _("“%(title)s” is archived: it can no longer be changed or submitted.")
+                % {"title": self.object.title},
+            )
+            return redirect(self.get_edit_url())
+        return super().dispatch(request, *args, **kwargs)
 
     def save_instance(self):
         if self.action == "workflow-action" and not self.form.has_changed():
@@ -146,6 +191,109 @@ class PostEditView(ChosenCircuitMixin, EditView):
         return Publication.objects.filter(
             post=self.object, state__in=[Publication.State.SCHEDULED, Publication.State.FROZEN]
         ).exists()
+
+
+class PostCopyView(ChosenCircuitMixin, CopyView):
+    """Copying a post makes a new draft with its content; the original is untouched.
+
+    Wagtail's copy form is bound to the original: saving it would overwrite the post,
+    even one in a round or approved. Here the form is bound to an unsaved copy with
+    no approval, circuit state or publications, authored by whoever saves it.
+    """
+
+    def get_object(self, queryset=None):
+        if not hasattr(self, "draft"):
+            self.original = super().get_object(queryset)
+            self.draft = self.original.copy_as_draft()
+        return self.draft
+
+    def get_initial_form_instance(self):
+        return self.get_object()  # Django's create view resets self.object to None
+
+    def save_instance(self):
+        self.form.instance.created_by = self.request.user
+        instance = super().save_instance()
+        log(
+            instance=instance,
+            action="cms.copy",
+            user=self.request.user,
+            data={"source": {"id": self.original.pk, "title": self.original.title}},
+        )
+        return instance
+
+
+class PostDeleteView(DeleteView):
+    """A post with a trail (a circuit, decisions, publications) is archived, not deleted.
+
+    The archiving lives in workflows.services, a layer above cms: the views below import
+    it where they use it, as this module does for publishing.
+    """
+
+    @cached_property
+    def archives(self) -> bool:
+        from workflows.services import post_keeps_trail
+
+        return post_keeps_trail(post=self.object)
+
+    @property
+    def confirmation_message(self):
+        if self.archives:
+            return _(
+                "This post went through an approval circuit or has publications: it will be "
+                "archived, not deleted. Its approval trail and publications are kept, its "
+                "scheduled publications are cancelled, and it leaves the list of posts."
+            )
+        return super().confirmation_message
+
+    def delete_action(self):
+        from workflows.services import post_remove
+
+        self.outcome = post_remove(post=self.object, by=self.request.user)
+
+    def get_success_message(self):
+        if getattr(self, "outcome", None) == "archived":
+            return _("“%(title)s” is archived: its approval trail is kept.") % {
+                "title": self.object.title
+            }
+        return super().get_success_message()
+
+
+class PostDeleteBulkAction(DeleteBulkAction):
+    """Wagtail's bulk delete for posts: posts with a trail are archived, the others deleted."""
+
+    models = [Post]
+    template_name = "cms/bulk_actions/confirm_bulk_delete_posts.html"
+
+    def get_context_data(self, **kwargs):
+        from workflows.services import post_keeps_trail
+
+        context = super().get_context_data(**kwargs)
+        context["archived_items"] = [
+            item for item in self.get_actionable_objects()[0] if post_keeps_trail(post=item)
+        ]
+        return context
+
+    @classmethod
+    def execute_action(cls, objects, user=None, **kwargs):
+        from workflows.services import post_remove
+
+        if user is None:
+            raise PermissionDenied
+        outcomes = [post_remove(post=post, by=user) for post in objects]
+        # Wagtail counts "parent" and "child" objects; here: deleted, then archived.
+        return outcomes.count("deleted"), outcomes.count("archived")
+
+    def get_success_message(self, num_parent_objects, num_child_objects):
+        if not num_child_objects:
+            return super().get_success_message(num_parent_objects, num_child_objects)
+        return ngettext(
+            "%(deleted)d post deleted; %(archived)d post archived with its approval trail.",
+            "%(deleted)d posts deleted; %(archived)d posts archived with their approval trail.",
+            num_child_objects,
+        ) % {"deleted": num_parent_objects, "archived": num_child_objects}
+
+    def get_execution_context(self):
+        return {**super().get_execution_context(), "user": self.request.user}
 
 
 class ChangesButtonMixin:
@@ -201,4 +349,12 @@ def changes_edit_view(edit_view_class, changes_url_name):
     )
 
 
-__all__ = ["FieldChangesView", "PostCreateView", "PostEditView", "changes_edit_view"]
+__all__ = [
+    "FieldChangesView",
+    "PostCopyView",
+    "PostCreateView",
+    "PostDeleteBulkAction",
+    "PostDeleteView",
+    "PostEditView",
+    "changes_edit_view",
+]

@@ -1,8 +1,11 @@
 """The cms part of the admin: posts, campaigns and territories, with search and filters."""
 
+import django_filters
 from django import forms
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import (
     FieldPanel,
     FieldRowPanel,
@@ -12,6 +15,7 @@ from wagtail.admin.panels import (
     TabbedInterface,
 )
 from wagtail.admin.ui.tables import Column, UpdatedAtColumn
+from wagtail.log_actions import LogFormatter
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
@@ -19,7 +23,15 @@ from publishing.panels import NetworkChecksPanel
 
 from .forms import PostForm
 from .models import MAX_POST_IMAGES, Campaign, Post, Territory
-from .views import FieldChangesView, PostCreateView, PostEditView, changes_edit_view
+from .views import (
+    FieldChangesView,
+    PostCopyView,
+    PostCreateView,
+    PostDeleteBulkAction,
+    PostDeleteView,
+    PostEditView,
+    changes_edit_view,
+)
 from .widgets import ColourInput
 
 
@@ -51,6 +63,32 @@ class ReviewerURLFinderMixin:
         return url
 
 
+class PostFilterSet(WagtailFilterSet):
+    """The list's filters; archived posts stay out of it unless asked for."""
+
+    archived = django_filters.ChoiceFilter(
+        label=_("Archived posts"),
+        choices=[("with", _("Shown with the others")), ("only", _("Only them"))],
+        empty_label=_("Hidden"),
+        method="keep",
+    )
+
+    class Meta:
+        model = Post
+        fields = ["campaign", "territory", "live", "approval_workflow"]
+
+    def keep(self, queryset, name, value):
+        return queryset  # applied in filter_queryset, which also sees the empty choice
+
+    def filter_queryset(self, queryset):
+        choice = self.form.cleaned_data.get("archived")
+        if choice == "only":
+            queryset = queryset.filter(archived_at__isnull=False)
+        elif choice != "with":
+            queryset = queryset.filter(archived_at__isnull=True)
+        return super().filter_queryset(queryset)
+
+
 class PostViewSet(SnippetViewSet):
     model = Post
     icon = "doc-full"
@@ -58,6 +96,8 @@ class PostViewSet(SnippetViewSet):
     add_to_admin_menu = False
     add_view_class = PostCreateView
     edit_view_class = PostEditView
+    copy_view_class = PostCopyView
+    delete_view_class = PostDeleteView
     list_display = [
         "title",
         "campaign",
@@ -65,7 +105,7 @@ class PostViewSet(SnippetViewSet):
         ApprovalStatusColumn("status", label=_("Status")),
         UpdatedAtColumn(),
     ]
-    list_filter = ["campaign", "territory", "live", "approval_workflow"]
+    filterset_class = PostFilterSet
     list_per_page = 50
     ordering = ["-updated_at"]
     copy_view_enabled = True
@@ -190,6 +230,40 @@ class ContentViewSetGroup(SnippetViewSetGroup):
 
 
 register_snippet(ContentViewSetGroup)
+
+# After Wagtail's own snippet bulk delete (order 0), which it replaces for posts.
+hooks.register("register_bulk_action", PostDeleteBulkAction, order=1)
+
+
+class ArchiveLogFormatter(LogFormatter):
+    label = _("Archive")
+
+    def format_message(self, log_entry):
+        return _("Archived instead of deleted: its approval trail and publications are kept.")
+
+
+class CopyLogFormatter(LogFormatter):
+    label = _("Copy")
+
+    def format_message(self, log_entry):
+        source = (log_entry.data or {}).get("source", {})
+        return _("Created as a copy of “%(title)s”.") % {"title": source.get("title", "")}
+
+
+@hooks.register("construct_snippet_action_menu")
+def no_publish_button_on_posts(menu_items, request, context):
+    """Wagtail shows "Publish" to anyone holding the permission (a superuser holds them
+    all); a post goes live only by finishing its circuit (cms.permissions)."""
+    if context.get("model") is Post:
+        menu_items[:] = [
+            item for item in menu_items if item.name not in ("action-publish", "action-unpublish")
+        ]
+
+
+@hooks.register("register_log_actions")
+def cms_log_actions(actions):
+    actions.register_action("cms.archive")(ArchiveLogFormatter)
+    actions.register_action("cms.copy")(CopyLogFormatter)
 
 
 from . import media_hooks  # noqa: E402, F401 - image and document hooks (cms/media_hooks.py)

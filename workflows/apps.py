@@ -2,9 +2,11 @@
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from wagtail.users.apps import WagtailUsersAppConfig
 
 
 class WorkflowsConfig(AppConfig):
+    default = True  # this module holds UsersConfig too
     name = "workflows"
     verbose_name = _("Approval")
     default_auto_field = "django.db.models.BigAutoField"
@@ -54,3 +56,11 @@ class WorkflowsConfig(AppConfig):
         from .models import ExternalRound, PolicyRound, RoleRound
 
         wagtail.workflows.TASK_TYPES = [RoleRound, ExternalRound, PolicyRound]
+
+
+class UsersConfig(WagtailUsersAppConfig):
+    """Wagtail's users app with Crieur's user views (workflows.users): only superusers
+    grant superuser status or edit a superuser. Listed in INSTALLED_APPS instead of
+    "wagtail.users"."""
+
+    user_viewset = "workflows.users.UserViewSet"

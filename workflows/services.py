@@ -115,6 +115,65 @@ def approved_revision_publish(*, workflow_state, user=None) -> None:
     revision.publish(user=user, skip_permission_checks=True)
 
 
+# -- Removing a post: a public record is archived, never erased ------------------------
+
+
+def post_keeps_trail(*, post) -> bool:
+    """Whether the post is a record to keep: it entered a circuit, was approved, or has
+    publications (public archives, Code du patrimoine L211-1)."""
+    from .models import Decision
+
+    return (
+        post.live
+        or post.live_revision_id is not None
+        or post.workflow_states.exists()
+        or Decision.objects.filter(revision__in=post.revisions).exists()
+        or post.publications.exists()
+    )
+
+
+def post_remove(*, post, by) -> str:
+    """Delete a post, or archive it when it keeps a trail; returns "deleted" or "archived".
+
+    Archiving ends its open round, cancels its scheduled publications, withdraws its
+    approval and takes it off the calendar, so it can be neither submitted nor scheduled
+    again; its revisions, decisions, circuit states and publications stay, with a line
+    in its history (which keeps the time it was planned for).
+    """
+    from wagtail.actions.delete import DeleteAction
+
+    from publishing.services import post_publications_cancel
+
+    with transaction.atomic():
+        post = type(post).objects.select_for_update().get(pk=post.pk)
+        if not post_keeps_trail(post=post):
+            DeleteAction(post, user=by).execute(skip_permission_checks=True)
+            return "deleted"
+        if post.archived_at is not None:
+            return "archived"
+        state = post.current_workflow_state
+        if state is not None:
+            state.cancel(user=by)
+        post_publications_cancel(post=post, by=by)
+        if post.live:
+            # Not through the permission check: nobody holds publish, and this only
+            # withdraws an approval, logged below as the archiving.
+            post.unpublish(user=None, log_action=False)
+        planned, post.planned_at = post.planned_at, None  # off the calendar: planned for nothing
+        post.archived_at = timezone.now()
+        post.archived_by = by
+        type(post).objects.filter(pk=post.pk).update(
+            archived_at=post.archived_at, archived_by=by, planned_at=None
+        )
+        _log(
+            instance=post,
+            action="cms.archive",
+            user=by,
+            data={"planned": planned.isoformat() if planned else ""},
+        )
+    return "archived"
+
+
 # -- Rounds: who may decide, decisions, deadlines ---------------------------------------
 
 

@@ -6,6 +6,10 @@ from wagtail import hooks
 from wagtail.log_actions import LogFormatter
 
 from . import dashboard_hooks, external_hooks, notification_hooks  # noqa: F401
+from .users import bulk_action_refusal
+
+# Deactivating, deleting or giving a role to a superuser is for superusers only.
+hooks.register("before_bulk_action", bulk_action_refusal)
 
 
 class PartialApprovalLogFormatter(LogFormatter):

@@ -34,7 +34,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.settings",
     "wagtail.embeds",
     "wagtail.sites",
-    "wagtail.users",
+    "workflows.apps.UsersConfig",  # wagtail.users, with Crieur's user views
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
