@@ -150,7 +150,7 @@ def _publication_entries(*, start, end, network, account, campaign, status, q):
 def _post_entries(*, start, end, network, account, campaign, status, q):
     active_states = WorkflowState.objects.active().select_related("current_task_state__task")
     posts = (
-        Post.objects.filter(planned_at__gte=start, planned_at__lt=end)
+        Post.objects.filter(planned_at__gte=start, planned_at__lt=end, archived_at__isnull=True)
         .filter(~Exists(Publication.objects.filter(post=OuterRef("pk"))))
         .select_related("campaign")
         .prefetch_related(
@@ -228,7 +228,8 @@ def calendar_entry_object(*, kind: str, pk: int) -> Publication | Post:
     if kind == "publication":
         return Publication.objects.select_related("post", "account").get(pk=pk)
     if kind == "post":
-        return Post.objects.get(pk=pk)
+        # An archived post is out of the plan: nothing moves it back onto the calendar.
+        return Post.objects.get(pk=pk, archived_at__isnull=True)
     raise Post.DoesNotExist
 
 

@@ -302,6 +302,23 @@ def test_dragging_a_planned_post_moves_its_planned_time(client, roles_people):
     ).exists()
 
 
+def test_an_archived_post_is_off_the_calendar_and_cannot_be_moved_back_onto_it(
+    client, roles_people
+):
+    archived = PostFactory(title="Marché de nuit", planned_at=at(20, 14))
+    Post.objects.filter(pk=archived.pk).update(archived_at=at(1, 9))
+    login(client, roles_people, roles.CRISIS_CELL)
+
+    listed = client.get(CALENDAR, {"view": "month", "date": "2031-03-01"})
+    response = move(client, "post", archived.pk, "2031-03-22")
+
+    assert "Marché de nuit" not in listed.content.decode()
+    assert response.status_code == 400
+    assert response.json()["ok"] is False
+    assert Post.objects.get(pk=archived.pk).planned_at == at(20, 14)
+    assert not ModelLogEntry.objects.filter(action="publishing.reschedule").exists()
+
+
 def test_dropping_into_a_blocked_period_is_refused_with_its_reason(client, roles_people, accounts):
     Period.objects.create(
         name="Réserve électorale",
