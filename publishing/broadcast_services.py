@@ -154,13 +154,19 @@ def subscriber_opt_out(*, account: SocialAccount, phone: str) -> Subscriber | No
     return subscriber
 
 
+MESSAGE_ID_MAX = Delivery._meta.get_field("message_id").max_length or 200
+RECIPIENT_MAX = Delivery._meta.get_field("recipient").max_length or 16
+
+
 def delivery_status_record(
     *, phone_number_id: str, message_id: str, status: str, recipient: str = "", error: str = ""
 ) -> Delivery | None:
     """Record a receipt; a status never goes back (receipts arrive in any order), and a
     receipt that comes before Crieur recorded the message creates its row."""
-    if status not in Delivery.RANK or not message_id:
-        return None
+    if status not in Delivery.RANK or not message_id or len(message_id) > MESSAGE_ID_MAX:
+        return None  # not a receipt of a message Crieur sent
+    if len(recipient) > RECIPIENT_MAX:
+        recipient = ""  # not a phone number: the receipt still counts
     account = SocialAccount.objects.filter(network="whatsapp", remote_id=phone_number_id).first()
     if account is None:
         logger.warning("WhatsApp receipt for unknown phone number id %s", phone_number_id)
