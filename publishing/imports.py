@@ -6,6 +6,8 @@ import io
 import re
 import unicodedata
 import zipfile
+from collections.abc import Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -14,12 +16,28 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from .models import ImportJob, Network, SocialAccount, Variant
 from .networks.checks import Draft, check_text
 
 MAX_ROWS = 1000
 MAX_BYTES = 2 * 1024 * 1024
+# Lines read at most under the header, blank ones included: a sheet of millions of empty
+# rows (a few kilobytes zipped) stops being read here, whatever the rows contain.
+MAX_LINES = 2 * MAX_ROWS
+# Columns read at most; the known columns are seven.
+MAX_COLUMNS = 20
+# An .xlsx is a zip: what it unpacks to is checked before anything is parsed. A real
+# import of a thousand posts unpacks to a few megabytes at a ratio of about ten.
+MAX_UNZIPPED_BYTES = 10 * 1024 * 1024
+MAX_RATIO = 100  # for a member of more than a megabyte
+MAX_MEMBERS = 500
+# Characters in a cell: the text of a post, and every other column. Longer cells are kept
+# cut one character past the limit, so the row check still sees them too long.
+TEXT_MAX = 5000
+CELL_MAX = 500
 TITLE_LENGTH = 60
 TITLE_MAX = 200  # Post.title's max_length
 LINK_MAX = 200  # Post.link's max_length
@@ -60,11 +78,13 @@ TIME = re.compile(r"^(\d{1,2})\s*[:hH]\s*(\d{2})?(?::\d{2})?$")
 
 
 class ImportFileError(Exception):
-    """The file as a whole cannot be read: the message says why and what to do."""
+    """The file as a whole cannot be read: the message says why and what to do; the code,
+    when there is one, says which limit it passed."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, code: str = ""):
         super().__init__(message)
         self.message = message
+        self.code = code
 
 
 def _plain(value: str) -> str:
@@ -93,7 +113,11 @@ def _cell_text(value, key: str | None) -> str:
     return str(value).strip()
 
 
-def _csv_records(data: bytes) -> list[list[str]]:
+def _clip(text: str) -> str:
+    return text[: TEXT_MAX + 1]
+
+
+def _csv_records(data: bytes) -> Generator[list[str]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -110,10 +134,9 @@ def _csv_records(data: bytes) -> list[list[str]]:
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
     try:
-        return [
-            [cell.strip() for cell in record]
-            for record in csv.reader(io.StringIO(text), delimiter=delimiter)
-        ]
+        # A field is at most csv.field_size_limit() long (128 KiB unless changed).
+        for record in csv.reader(io.StringIO(text), delimiter=delimiter):
+            yield [_clip(cell.strip()) for cell in record[:MAX_COLUMNS]]
     except csv.Error as error:
         raise ImportFileError(
             gettext("This CSV file cannot be read (%(reason)s): check it and upload it again.")
@@ -121,38 +144,71 @@ def _csv_records(data: bytes) -> list[list[str]]:
         ) from None
 
 
-def _xlsx_records(data: bytes):
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+def _not_a_workbook() -> ImportFileError:
+    return ImportFileError(
+        gettext(
+            "This file is not a readable Excel workbook: save it as .xlsx (or as CSV) "
+            "and upload it again."
+        )
+    )
 
+
+def _xlsx_unzipped_check(data: bytes) -> None:
+    """Refuse a workbook that unpacks to far more than a spreadsheet of posts, before any
+    XML is parsed (Python's zipfile never unpacks a member past its declared size)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
+        raise _not_a_workbook() from None
+    unzipped = sum(member.file_size for member in members)
+    packed = any(
+        member.file_size > 1024 * 1024
+        and member.file_size > MAX_RATIO * max(member.compress_size, 1)
+        for member in members
+    )
+    if len(members) > MAX_MEMBERS or unzipped > MAX_UNZIPPED_BYTES or packed:
+        raise ImportFileError(
+            gettext(
+                "This workbook unpacks to more than %(max)d MB: it holds far more than rows "
+                "of posts (often thousands of empty formatted rows or cells). Copy your rows "
+                "into a new workbook, or save it as CSV, and upload it again."
+            )
+            % {"max": MAX_UNZIPPED_BYTES // (1024 * 1024)},
+            code="unzipped_too_large",
+        )
+
+
+def _xlsx_records(data: bytes) -> Generator[list[str]]:
+    _xlsx_unzipped_check(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise ImportFileError(
-            gettext(
-                "This file is not a readable Excel workbook: save it as .xlsx (or as CSV) "
-                "and upload it again."
-            )
-        ) from None
+        raise _not_a_workbook() from None
     try:
         sheet = workbook.worksheets[0]
-        records: list[list[str]] = []
         keys: list[str | None] = []
-        filled = 0
-        for values in sheet.iter_rows(values_only=True):
-            if not records:
+        for values in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
+            if not keys:
                 keys = [HEADER_KEYS.get(_plain(_cell_text(v, None))) for v in values]
-            record = [
-                _cell_text(value, keys[i] if i < len(keys) else None)
+            yield [
+                _clip(_cell_text(value, keys[i] if i < len(keys) else None))
                 for i, value in enumerate(values)
             ]
-            records.append(record)
-            filled += any(record)
-            if filled > MAX_ROWS + 1:
-                break  # enough to say the file is too long, without reading the rest
-        return records
+    except (zipfile.BadZipFile, KeyError, IndexError, TypeError, ValueError, OSError, SyntaxError):
+        # A member cut short, XML that does not parse (ParseError is a SyntaxError), a
+        # cell pointing at a shared string that is not there.
+        raise _not_a_workbook() from None
     finally:
         workbook.close()
+
+
+def _cell_max(key: str) -> int:
+    return TEXT_MAX if key == "text" else CELL_MAX
+
+
+def _shortened(cell: str) -> str:
+    return cell if len(cell) <= 50 else cell[:49] + "…"
 
 
 def rows_read(*, name: str, data: bytes) -> list[dict]:
@@ -176,20 +232,25 @@ def rows_read(*, name: str, data: bytes) -> list[dict]:
             )
             % {"columns": EXPECTED}
         )
-    if not records or not any(records[0]):
+    with closing(records):  # an .xlsx read only part way is closed at once
+        return _rows_from(records)
+
+
+def _rows_from(records: Iterator[list[str]]) -> list[dict]:
+    header = next(records, [])
+    if not any(header):
         raise ImportFileError(
             gettext("The file is empty: its first line must name the columns: %(columns)s.")
             % {"columns": EXPECTED}
         )
-    header = records[0]
     keys: list[str | None] = []
     unknown, seen, twice = [], set(), []
     for cell in header:
         key = HEADER_KEYS.get(_plain(cell))
         if cell and key is None:
-            unknown.append(cell)
+            unknown.append(_shortened(cell))
         if key is not None and key in seen:
-            twice.append(cell)
+            twice.append(_shortened(cell))
         seen.add(key)
         keys.append(key)
     missing = [COLUMNS[key][0] for key in REQUIRED if key not in seen]
@@ -208,8 +269,18 @@ def rows_read(*, name: str, data: bytes) -> list[dict]:
             )
             % {"reasons": "; ".join(reasons), "columns": EXPECTED}
         )
-    rows = []
-    for line, record in enumerate(records[1:], 2):
+    rows: list[dict] = []
+    for line, record in enumerate(records, 2):
+        if line > MAX_LINES + 1:
+            raise ImportFileError(
+                gettext(
+                    "The file goes on past line %(lines)d (empty lines count too): delete "
+                    "the empty rows under your posts, or split the file into files of at "
+                    "most %(max)d rows."
+                )
+                % {"lines": MAX_LINES + 1, "max": MAX_ROWS},
+                code="too_many_lines",
+            )
         if not any(record):
             continue
         if len(rows) == MAX_ROWS:
@@ -223,7 +294,7 @@ def rows_read(*, name: str, data: bytes) -> list[dict]:
         row = {"line": line} | dict.fromkeys(COLUMNS, "")
         for key, value in zip(keys, record, strict=False):
             if key is not None:
-                row[key] = value
+                row[key] = value[: _cell_max(key) + 1]
         rows.append(row)
     if not rows:
         raise ImportFileError(
@@ -358,6 +429,15 @@ def row_resolve(row, *, accounts, campaigns, now) -> tuple[Resolved, list[str]]:
 
     def get(key: str) -> str:
         return str(row.get(key) or "").strip()
+
+    too_long = [
+        gettext("Column “%(column)s”: more than %(max)d characters: shorten it.")
+        % {"column": _label(key), "max": _cell_max(key)}
+        for key in COLUMNS
+        if len(get(key)) > _cell_max(key)
+    ]
+    if too_long:
+        return Resolved(), too_long  # the other checks once the cells are shortened
 
     resolved = Resolved(text=get("text"), link=get("link"))
     problems = []

@@ -1,6 +1,8 @@
 """Bulk import of scheduled posts: a file is checked row by row, then imported as drafts."""
 
 import io
+import tracemalloc
+import zipfile
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -10,6 +12,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape
 
 from cms.models import Post
 from policies.models import Period
@@ -435,3 +438,220 @@ def test_the_menu_offers_the_import_to_people_who_write_posts_only(client, roles
 
     assert url in shown
     assert url not in hidden
+
+
+# -- Files built to exhaust the server (bombs) --------------------------------------------
+
+SHEET_START = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    b"<sheetData>"
+)
+SHEET_END = b"</sheetData></worksheet>"
+
+
+SHARED_STRINGS_TYPE = (
+    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+)
+
+
+def inline_row(line: int, *cells: str) -> bytes:
+    return (
+        f'<row r="{line}">'
+        + "".join(
+            f'<c r="{chr(65 + i)}{line}" t="inlineStr"><is><t>{cell}</t></is></c>'
+            for i, cell in enumerate(cells)
+        )
+        + "</row>"
+    ).encode()
+
+
+def crafted_xlsx(sheet_parts, shared_strings: bytes | None = None) -> bytes:
+    """A workbook saved by openpyxl whose first sheet (and shared strings) are replaced by
+    the given XML, streamed into the zip so that a large member never sits in memory."""
+    workbook = openpyxl.Workbook()
+    saved = io.BytesIO()
+    workbook.save(saved)
+    crafted = io.BytesIO()
+    with (
+        zipfile.ZipFile(saved) as source,
+        zipfile.ZipFile(crafted, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for member in source.infolist():
+            if member.filename == "xl/worksheets/sheet1.xml":
+                with target.open(member.filename, "w", force_zip64=True) as sheet:
+                    for part in sheet_parts:
+                        sheet.write(part)
+            elif member.filename == "[Content_Types].xml" and shared_strings is not None:
+                types = source.read(member).replace(b"</Types>", SHARED_STRINGS_TYPE + b"</Types>")
+                target.writestr(member, types)
+            else:
+                target.writestr(member, source.read(member))
+        if shared_strings is not None:
+            target.writestr("xl/sharedStrings.xml", shared_strings)
+    return crafted.getvalue()
+
+
+def shared_strings(*strings: str) -> bytes:
+    items = "".join(f"<si><t>{text}</t></si>" for text in strings)
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        f'count="{len(strings)}" uniqueCount="{len(strings)}">{items}</sst>'
+    ).encode()
+
+
+HEADER_ROW = inline_row(1, "date", "heure", "comptes", "texte")
+
+
+def empty_rows(count: int):
+    yield SHEET_START + HEADER_ROW
+    for _ in range(count // 100_000):
+        yield b"<row/>" * 100_000
+    yield SHEET_END
+
+
+def read_with_peak(name: str, data: bytes):
+    """rows_read's outcome and the most memory it held at once."""
+    tracemalloc.start()
+    try:
+        outcome = imports.rows_read(name=name, data=data)
+    except imports.ImportFileError as error:
+        outcome = error
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return outcome, peak
+
+
+@pytest.mark.parametrize(
+    "bomb",
+    [
+        # 5 million empty rows: 30 MB of XML in about 30 KB.
+        pytest.param(lambda: crafted_xlsx(empty_rows(5_000_000)), id="empty rows"),
+        # One shared string of 20 MB in about 20 KB.
+        pytest.param(
+            lambda: crafted_xlsx(
+                [SHEET_START, HEADER_ROW, SHEET_END], shared_strings("a" * 20_000_000)
+            ),
+            id="a huge shared string",
+        ),
+    ],
+)
+def test_an_xlsx_that_unpacks_past_the_limit_is_refused_before_it_is_parsed(manager, bomb):
+    data = bomb()
+    assert len(data) < 100_000
+
+    outcome, peak = read_with_peak("bombe.xlsx", data)
+    job = imports.import_check(name="bombe.xlsx", data=data, by=manager)
+
+    assert isinstance(outcome, imports.ImportFileError)
+    assert outcome.code == "unzipped_too_large"
+    assert peak < 5 * 1024 * 1024
+    assert job.status == ImportJob.Status.FAILED
+    assert job.rows == []
+
+
+def test_empty_rows_count_against_the_limit_and_reading_stops_there(manager, accounts):
+    # Rows 2 to 1 048 575 are missing from the XML: the reader fills them in as empty
+    # rows, and the last line of the sheet holds a post. The file is a few kilobytes.
+    last = 1_048_576
+    data = crafted_xlsx(
+        [
+            SHEET_START,
+            HEADER_ROW,
+            inline_row(last, "10/03/2026", "09:30", "Ville X", "Tout en bas"),
+            SHEET_END,
+        ]
+    )
+
+    outcome, peak = read_with_peak("plan.xlsx", data)
+    job = imports.import_check(name="plan.xlsx", data=data, by=manager)
+
+    assert isinstance(outcome, imports.ImportFileError)
+    assert outcome.code == "too_many_lines"
+    assert peak < 5 * 1024 * 1024
+    assert job.status == ImportJob.Status.FAILED
+
+
+def test_blank_lines_of_a_csv_count_against_the_limit(manager, accounts):
+    blank = ("",) * 4
+    data = csv_bytes(HEADER_FR[:4], *[blank] * 100_000, ("10/03/2026", "09:30", "Ville X", "Fin"))
+
+    job = imports.import_check(name="plan.csv", data=data, by=manager)
+
+    assert job.status == ImportJob.Status.FAILED
+    assert job.rows == []
+
+
+def test_blank_lines_within_the_limit_are_skipped(manager, accounts):
+    blank = ("",) * 4
+    data = csv_bytes(HEADER_FR[:4], *[blank] * 500, ("10/03/2026", "09:30", "Ville X", "Fin"))
+
+    job = imports.import_check(name="plan.csv", data=data, by=manager)
+
+    assert job.status == ImportJob.Status.CHECKED
+    assert [row["line"] for row in job.rows] == [502]
+
+
+def test_a_shared_string_used_in_every_row_is_kept_cut_and_flagged(manager, accounts):
+    text = "é" * 400_000  # 800 KB unzipped, referenced by each row's text cell
+    rows = b"".join(
+        b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>10/03/2026</t></is></c>'
+        b'<c r="B%d" t="inlineStr"><is><t>09:30</t></is></c>'
+        b'<c r="C%d" t="inlineStr"><is><t>facebook</t></is></c>'
+        b'<c r="D%d" t="s"><v>0</v></c></row>' % ((n,) * 5)
+        for n in range(2, 12)
+    )
+    data = crafted_xlsx([SHEET_START, HEADER_ROW, rows, SHEET_END], shared_strings(text))
+
+    with translation.override("en"):
+        job = imports.import_check(name="plan.xlsx", data=data, by=manager)
+
+    assert job.status == ImportJob.Status.CHECKED
+    assert len(job.rows) == 10
+    for row in job.rows:
+        assert row["problems"] == ["Column “text”: more than 5000 characters: shorten it."]
+        assert len(row["values"]["text"]) == imports.TEXT_MAX + 1
+
+
+def test_a_cell_too_long_is_a_problem_of_its_row_naming_the_column(manager, accounts):
+    data = csv_bytes(
+        HEADER_FR,
+        ("10/03/2026", "09:30", "facebook", "t" * 6000, "", "", ""),
+        ("10/03/2026", "09:30", "facebook", "Court", "", "c" * 600, ""),
+        ("10/03/2026", "09:30", "facebook", "t" * 5000, "", "", ""),
+    )
+
+    with translation.override("en"):
+        job = imports.import_check(name="plan.csv", data=data, by=manager)
+
+    assert job.status == ImportJob.Status.CHECKED
+    assert job.rows[0]["problems"] == ["Column “text”: more than 5000 characters: shorten it."]
+    assert job.rows[1]["problems"] == ["Column “campaign”: more than 500 characters: shorten it."]
+    assert job.rows[2]["problems"] == []
+    assert len(job.rows[0]["values"]["text"]) == imports.TEXT_MAX + 1
+    assert len(job.rows[1]["values"]["campaign"]) == imports.CELL_MAX + 1
+
+
+def test_a_workbook_pointing_at_a_missing_shared_string_is_refused_as_unreadable(manager):
+    row = b'<row r="2"><c r="A2" t="s"><v>7</v></c></row>'
+    data = crafted_xlsx([SHEET_START, HEADER_ROW, row, SHEET_END], shared_strings("seule"))
+
+    job = imports.import_check(name="plan.xlsx", data=data, by=manager)
+
+    assert job.status == ImportJob.Status.FAILED
+    assert job.rows == []
+
+
+def test_a_bomb_uploaded_through_the_page_gets_a_report_saying_why(client, manager):
+    client.force_login(manager)
+
+    response = upload(client, crafted_xlsx(empty_rows(5_000_000)), name="bombe.xlsx")
+    report = client.get(response["Location"])
+
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.FAILED
+    assert job.rows == []
+    assert escape(job.error) in report.content.decode()
