@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "listening",
     "policies",
     "templates",
+    "people",
     # workflows comes after the apps whose permissions its role bootstrap assigns.
     "workflows",
     "wagtail.contrib.settings",
@@ -51,6 +52,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -60,9 +65,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # An unverified session reaches only the second step of signing in (people/middleware.py).
+    "people.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # django-csp's, strict except on the signed-in admin pages (people/csp.py).
+    "people.csp.AdminAwareCSPMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the sign-in page with its message.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "crieur.urls"
@@ -157,7 +169,10 @@ CACHES["renditions"] = {
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -280,6 +295,54 @@ CELERY_BEAT_SCHEDULE = {
 
 LOGIN_URL = "wagtailadmin_login"
 LOGIN_REDIRECT_URL = "wagtailadmin_home"
+
+# Signing in (people/): django-axes counts failures per username and address and locks
+# that pair out for a while; administrators unlock it from Paramètres → Sécurité des
+# connexions (people/views.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    # Django's model backend, loading the person with what two-factor checks need.
+    "people.backends.SignInBackend",
+    # Sessions opened before people.backends existed keep working.
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("CRIEUR_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("CRIEUR_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "people.lockout.lockout_response"
+# The address is the connection's own (REMOTE_ADDR): a forged X-Forwarded-For must not
+# buy an attacker a fresh counter.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+AXES_ENABLE_ADMIN = False
+# Two-factor authentication (TOTP and recovery codes, django-otp): required for these
+# roles (keys of workflows.roles) and for everyone when an administrator says so.
+CRIEUR_2FA_REQUIRED_ROLES = env.list(
+    "CRIEUR_2FA_REQUIRED_ROLES", default=["administrator", "crisis_cell"]
+)
+OTP_TOTP_ISSUER = WAGTAIL_SITE_NAME
+# Staff e-mail hashes are not sent to a third party for avatars.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+
+# Content-Security-Policy (django-csp 4): scripts only from this site (the signed-in admin
+# pages also allow Wagtail's inline ones: people/csp.py); style attributes are inline
+# (Wagtail's and the calendar's); images may be data: or blob: (QR code, upload previews).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "media-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "frame-ancestors": ["'self'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,

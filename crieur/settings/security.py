@@ -3,6 +3,10 @@
 from django.core.exceptions import ImproperlyConfigured
 
 INSECURE_KEY_MARKERS = ("insecure", "change-me", "test-only")
+# The demo's network apps: every sandbox client id and secret starts with this.
+SANDBOX_VALUE_PREFIX = "sandbox-"
+# Meta's webhook subscription token in the demo (crieur/settings/dev.py).
+DEMO_WHATSAPP_VERIFY_TOKEN = "crieur-demo-whatsapp-verify-token"  # noqa: S105 - demo only
 
 
 def refuse_insecure_configuration(
@@ -12,8 +16,14 @@ def refuse_insecure_configuration(
     database_engine: str,
     redis_url: str,
     credentials_keys: list[str],
+    sandbox_url: str,
+    network_apps: dict[str, str],
+    whatsapp_verify_token: str,
 ) -> None:
-    """Raise ImproperlyConfigured naming what to change when production is not safe."""
+    """Raise ImproperlyConfigured naming what to change when production is not safe.
+
+    `network_apps` maps each network app setting (CRIEUR_X_CLIENT_SECRET…) to its value.
+    """
     problems = []
     if (
         not secret_key
@@ -35,6 +45,29 @@ def refuse_insecure_configuration(
             "CRIEUR_CREDENTIALS_KEYS must be set: network tokens are encrypted with it "
             "(python -c 'from cryptography.fernet import Fernet; "
             "print(Fernet.generate_key().decode())')."
+        )
+    if sandbox_url:
+        problems.append(
+            "CRIEUR_SANDBOX_URL must be unset in production: it sends every network call "
+            "to the sandbox emulators instead of the networks."
+        )
+    for name, value in sorted(network_apps.items()):
+        if value.startswith(SANDBOX_VALUE_PREFIX):
+            problems.append(
+                f"{name} holds the sandbox's demo value: set the value of Crieur's app on "
+                "the network, or leave it empty if the network is not used."
+            )
+    meta_secret = network_apps.get("CRIEUR_META_CLIENT_SECRET", "")
+    if (
+        not whatsapp_verify_token
+        or whatsapp_verify_token == DEMO_WHATSAPP_VERIFY_TOKEN
+        or whatsapp_verify_token.startswith(SANDBOX_VALUE_PREFIX)
+        or (meta_secret and whatsapp_verify_token == meta_secret)
+    ):
+        problems.append(
+            "CRIEUR_WHATSAPP_VERIFY_TOKEN must be set to a random value of its own, not the "
+            "Meta app secret nor the demo's (it travels in the webhook subscription's query "
+            "string): python -c 'import secrets; print(secrets.token_urlsafe(32))'."
         )
     if problems:
         raise ImproperlyConfigured("Crieur refuses to start: " + " ".join(problems))

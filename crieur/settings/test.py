@@ -16,6 +16,8 @@ STORAGES = {
 }
 WAGTAILADMIN_BASE_URL = "http://testserver"
 CRIEUR_TEST_REQUIRE_SERVICES = env.bool("CI", default=False)
+# Tests sign people in with force_login; tests/people/ turn two-factor enforcement on.
+CRIEUR_2FA_REQUIRED_ROLES: list[str] = []
 
 from .base import REDIS_URL  # noqa: E402
 

@@ -1,0 +1,1 @@
+"""Signing in: two-factor authentication, login lockouts and their unlocking."""

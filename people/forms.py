@@ -1,0 +1,25 @@
+"""The forms of the sign-in pages."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}
+        ),
+    )
+
+
+class SignInPolicyForm(forms.Form):
+    two_factor_for_everyone = forms.BooleanField(
+        label=_("Require two-factor authentication for everyone"),
+        required=False,
+        help_text=_(
+            "Administrators and the crisis cell always need it. When ticked, everyone "
+            "else sets it up at their next visit to the admin."
+        ),
+    )
