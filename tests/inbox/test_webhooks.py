@@ -118,6 +118,19 @@ def test_meta_subscription_handshake_echoes_the_challenge_only_with_the_token(
     assert bad.status_code == 403
 
 
+def test_the_meta_app_secret_never_stands_in_for_the_verify_token(client, sandbox_secrets):
+    """The app secret signs every webhook: it must never travel in a query string."""
+    sandbox_secrets.CRIEUR_WHATSAPP_VERIFY_TOKEN = ""
+    url = reverse("webhook", args=["whatsapp"])
+
+    answer = client.get(
+        url,
+        {"hub.mode": "subscribe", "hub.verify_token": "sandbox-meta-secret", "hub.challenge": "7"},
+    )
+
+    assert answer.status_code == 403
+
+
 def crc_answer(token: str) -> str:
     digest = hmac.new(b"sandbox-x-secret", token.encode(), hashlib.sha256).digest()
     return "sha256=" + base64.b64encode(digest).decode()
