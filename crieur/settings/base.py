@@ -312,8 +312,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "people.lockout.lockout_response"
 # The address is the connection's own (REMOTE_ADDR): a forged X-Forwarded-For must not
-# buy an attacker a fresh counter.
-AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+# buy an attacker a fresh counter. Behind a reverse proxy that overwrites X-Real-IP,
+# production believes that header instead (CRIEUR_TRUST_X_REAL_IP).
+AXES_CLIENT_IP_CALLABLE = "people.lockout.client_address"
+CRIEUR_TRUST_X_REAL_IP = False
 AXES_ENABLE_ADMIN = False
 # Two-factor authentication (TOTP and recovery codes, django-otp): required for these
 # roles (keys of workflows.roles) and for everyone when an administrator says so.

@@ -41,6 +41,11 @@ refuse_insecure_configuration(
 # say the same, so the header is believed only when the deployment says the proxy sets it.
 if env.bool("CRIEUR_TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind that proxy every connection comes from the proxy: sign-in lockouts would count
+# per username alone (anyone could lock a colleague out). The proxy's X-Real-IP (which
+# nginx sets to the client's address, overwriting what the client sent) is believed only
+# when the deployment says so.
+CRIEUR_TRUST_X_REAL_IP = env.bool("CRIEUR_TRUST_X_REAL_IP", default=False)
 SECURE_SSL_REDIRECT = env.bool("CRIEUR_SSL_REDIRECT", default=True)
 # Load balancers probe over plain HTTP on the private network.
 SECURE_REDIRECT_EXEMPT = env.list("CRIEUR_SSL_REDIRECT_EXEMPT", default=[r"^health/"])

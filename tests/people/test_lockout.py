@@ -89,6 +89,40 @@ def test_a_forged_forwarded_address_does_not_buy_more_attempts(client, claire):
     assert not signed_in(client)
 
 
+def test_behind_a_trusted_proxy_one_citizen_cannot_lock_a_colleague_out(client, claire, settings):
+    settings.CRIEUR_TRUST_X_REAL_IP = True
+    for _ in range(10):
+        client.post(
+            LOGIN,
+            {"username": "claire", "password": "not the password"},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_REAL_IP="203.0.113.66",
+        )
+
+    client.post(
+        LOGIN,
+        {"username": "claire", "password": PASSWORD},
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_REAL_IP="192.0.2.10",
+    )
+
+    assert signed_in(client)
+
+
+def test_without_a_trusted_proxy_a_forged_real_ip_does_not_buy_more_attempts(client, claire):
+    for number in range(10):
+        client.post(
+            LOGIN,
+            {"username": "claire", "password": "not the password"},
+            REMOTE_ADDR="192.0.2.10",
+            HTTP_X_REAL_IP=f"203.0.113.{number}",
+        )
+
+    sign_in(client, "claire", PASSWORD, address="192.0.2.10")
+
+    assert not signed_in(client)
+
+
 def test_the_lockout_ends_after_the_cool_off(client, claire):
     for _ in range(5):
         sign_in(client, "claire", "not the password")

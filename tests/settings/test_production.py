@@ -208,6 +208,16 @@ def test_x_forwarded_proto_is_believed_only_when_the_deployment_says_so():
     )
 
 
+def test_the_client_address_comes_from_the_proxy_only_when_the_deployment_says_so():
+    assert _production_setting(CONFIGURED, "CRIEUR_TRUST_X_REAL_IP") == "False"
+    assert (
+        _production_setting(
+            {**CONFIGURED, "CRIEUR_TRUST_X_REAL_IP": "true"}, "CRIEUR_TRUST_X_REAL_IP"
+        )
+        == "True"
+    )
+
+
 def test_production_requires_two_factor_for_administrators_and_the_crisis_cell():
     assert _production_setting(CONFIGURED, "CRIEUR_2FA_REQUIRED_ROLES") == (
         "['administrator', 'crisis_cell']"
