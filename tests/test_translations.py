@@ -50,6 +50,8 @@ def test_every_string_in_the_code_is_in_the_french_catalogue(tmp_path):
         "listening",
         "policies",
         "templates",
+        "people",
+        "operations",
     ):
         (tmp_path / app).symlink_to(base / app)
     (tmp_path / "locale" / "fr" / "LC_MESSAGES").mkdir(parents=True)
