@@ -81,7 +81,15 @@ def test_an_insecure_configuration_is_refused_with_what_to_change(change, messag
 
 
 # Variables of the machine running the tests that would change what production loads.
-DROPPED = {"SECRET_KEY", "DEBUG", "CRIEUR_SANDBOX_URL", "CRIEUR_WHATSAPP_VERIFY_TOKEN"}
+# The browser tests' process allows sync calls from async code (Playwright's loop): a
+# production process never inherits that.
+DROPPED = {
+    "SECRET_KEY",
+    "DEBUG",
+    "CRIEUR_SANDBOX_URL",
+    "CRIEUR_WHATSAPP_VERIFY_TOKEN",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
 CONFIGURED = {
     "SECRET_KEY": GOOD["secret_key"],
     "CRIEUR_CREDENTIALS_KEYS": GOOD["credentials_keys"][0],
