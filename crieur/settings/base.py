@@ -317,6 +317,7 @@ AXES_LOCKOUT_CALLABLE = "people.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "people.lockout.client_address"
 CRIEUR_TRUST_X_REAL_IP = False
 AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False  # no banner on every start of every process
 # Two-factor authentication (TOTP and recovery codes, django-otp): required for these
 # roles (keys of workflows.roles) and for everyone when an administrator says so.
 CRIEUR_2FA_REQUIRED_ROLES = env.list(
