@@ -34,8 +34,8 @@ NETWORK_PARTS = ("x", "meta", "linkedin", "whatsapp")
 # Fault kinds every network renders in its own wire format.
 FAULT_KINDS = (
     "server_error",  # a 5xx
-    "timeout",  # the request is processed, the answer never comes in time
-    "rate_limited",  # 429 with the network's reset headers
+    "timeout",  # the request is processed, the answer is held `hold` seconds
+    "rate_limited",  # 429 with the network's reset headers (X: reset in `reset_in` seconds)
     "expired_token",  # Graph code 190, X 401, LinkedIn 401
     "duplicate",  # Graph 506, X 403 duplicate content
 )
@@ -92,6 +92,9 @@ class Fault:
     times: int = 1
     path: str = ""  # only requests whose path contains this
     method: str = ""
+    hold: float | None = None  # "timeout": seconds the answer is held (None: the sandbox's)
+    reset_in: int | None = None  # "rate_limited": seconds until the limit resets (None: idem)
+    after: int = 0  # this many matching requests pass first (the second tweet of a thread…)
 
 
 class Sandbox:
@@ -103,6 +106,7 @@ class Sandbox:
         webhook_urls: dict[str, str] | None = None,
         secrets: dict[str, str] | None = None,
         timeout_hold: float = 2.0,
+        rate_limit_reset: int = 900,
         seed: int | None = None,
     ):
         self.lock = threading.RLock()
@@ -111,7 +115,11 @@ class Sandbox:
         self.renderers: dict[str, Callable[[str, Request], Response]] = {}
         self.webhook_urls = dict(webhook_urls or {})
         self.secrets = dict(secrets or {})
+        # A "timeout" holds the answer this long (beyond the client's timeout for a real
+        # timeout; below it for a mere delay), and a 429 resets in this many seconds,
+        # unless the fault says otherwise.
         self.timeout_hold = timeout_hold
+        self.rate_limit_reset = rate_limit_reset
         self.random = random.Random(seed)  # noqa: S311 - fault injection, not security
         self.server = None
         self.thread: threading.Thread | None = None
@@ -134,7 +142,7 @@ class Sandbox:
         with self.lock:
             self.received: list[Received] = []
             self.faults: list[Fault] = []
-            self.failure_rates: dict[str, tuple[float, tuple[str, ...]]] = {}
+            self.failure_rates: dict[str, tuple[float, tuple[str, ...], dict[str, Any]]] = {}
             # Each network part keeps its objects here: store["x"]["tweets"][id] = {...}
             self.store: dict[str, dict[str, Any]] = {}
             self.webhooks_sent: list[dict[str, Any]] = []
@@ -163,21 +171,48 @@ class Sandbox:
 
     # -- faults ---------------------------------------------------------------------------
 
-    def inject(self, network: str, kind: str, *, times: int = 1, path: str = "", method: str = ""):
+    def inject(
+        self,
+        network: str,
+        kind: str,
+        *,
+        times: int = 1,
+        path: str = "",
+        method: str = "",
+        hold: float | None = None,
+        reset_in: int | None = None,
+        after: int = 0,
+    ):
         """The next `times` matching requests to `network` fail with `kind`: one of
-        FAULT_KINDS, or a kind the network names (instagram_in_progress…)."""
+        FAULT_KINDS, or a kind the network names (instagram_in_progress…), once `after`
+        matching requests have passed. `hold` (for a timeout) and `reset_in` (for a rate
+        limit) override the sandbox's own."""
         with self.lock:
-            self.faults.append(Fault(network, kind, times, path, method))
+            self.faults.append(Fault(network, kind, times, path, method, hold, reset_in, after))
 
     def set_failure_rate(
-        self, network: str, rate: float, kinds: tuple[str, ...] = ("server_error",)
+        self,
+        network: str,
+        rate: float,
+        kinds: tuple[str, ...] = ("server_error",),
+        *,
+        hold: float | None = None,
+        reset_in: int | None = None,
     ) -> None:
         """A share `rate` (0 to 1) of requests to `network` ("*": all) fail at random."""
         with self.lock:
-            self.failure_rates[network] = (rate, tuple(kinds))
+            self.failure_rates[network] = (
+                rate,
+                tuple(kinds),
+                {"hold": hold, "reset_in": reset_in},
+            )
 
     def take_fault(self, network: str, request: Request) -> str:
         """The fault to apply to this request, if any (consumed)."""
+        fault = self._take(network, request)
+        return fault.kind if fault else ""
+
+    def _take(self, network: str, request: Request) -> Fault | None:
         with self.lock:
             for fault in self.faults:
                 if fault.network != network or fault.times <= 0:
@@ -186,14 +221,31 @@ class Sandbox:
                     continue
                 if fault.method and fault.method != request.method:
                     continue
+                if fault.after > 0:
+                    fault.after -= 1
+                    return None
                 fault.times -= 1
-                return fault.kind
+                return fault
             for key in (network, "*"):
                 if key in self.failure_rates:
-                    rate, kinds = self.failure_rates[key]
+                    rate, kinds, options = self.failure_rates[key]
                     if self.random.random() < rate:
-                        return self.random.choice(kinds)
-        return ""
+                        return Fault(network, self.random.choice(kinds), **options)
+        return None
+
+    def hold_of(self, request: Request) -> float:
+        """How long the answer to this request is held if its fault is a timeout."""
+        fault = request.environ.get("sandbox.fault_options")
+        if fault is not None and fault.hold is not None:
+            return fault.hold
+        return self.timeout_hold
+
+    def reset_in(self, request: Request) -> int:
+        """In how many seconds the rate limit this request met resets."""
+        fault = request.environ.get("sandbox.fault_options")
+        if fault is not None and fault.reset_in is not None:
+            return fault.reset_in
+        return self.rate_limit_reset
 
     def fault_renderer(self, network: str):
         """Decorator: how `network` answers a fault: fn(kind, request) -> Response | None.
@@ -279,8 +331,10 @@ class Sandbox:
         if network == "_sandbox":
             return self._as_response(handler(request, **values))(environ, start_response)
         entry = self._record(network, request)
-        fault = self.take_fault(network, request)
+        options = self._take(network, request)
+        fault = options.kind if options else ""
         request.environ["sandbox.fault"] = fault  # for kinds the handler plays out itself
+        request.environ["sandbox.fault_options"] = options  # its hold, reset_in
         response = None
         if fault and network in self.renderers:
             response = self.renderers[network](fault, request)
@@ -296,7 +350,7 @@ class Sandbox:
         except ValueError:
             entry.response = None
         if fault == "timeout":
-            time.sleep(self.timeout_hold)  # the client gives up first
+            time.sleep(self.hold_of(request))  # past the client's timeout: it gives up first
         return response(environ, start_response)
 
     def _as_response(self, result) -> Response:
@@ -351,6 +405,8 @@ class Sandbox:
                 times=int(data.get("times", 1)),
                 path=data.get("path", ""),
                 method=data.get("method", ""),
+                hold=_number(data.get("hold"), float),
+                reset_in=_number(data.get("reset_in"), int),
             )
             return 201, {"ok": True}
 
@@ -361,8 +417,33 @@ class Sandbox:
                 data.get("network", "*"),
                 float(data["rate"]),
                 tuple(data.get("kinds", ["server_error"])),
+                hold=_number(data.get("hold"), float),
+                reset_in=_number(data.get("reset_in"), int),
             )
             return 201, {"ok": True}
+
+        @self.route("_sandbox", "/_sandbox/settings", ("GET", "POST"))
+        def sandbox_settings(request):
+            """The sandbox-wide timeout hold and rate-limit reset (read, or change some)."""
+            if request.method == "POST":
+                data = request.get_json(force=True)
+                with self.lock:
+                    if data.get("timeout_hold") is not None:
+                        self.timeout_hold = float(data["timeout_hold"])
+                    if data.get("rate_limit_reset") is not None:
+                        self.rate_limit_reset = int(data["rate_limit_reset"])
+            return 200, {
+                "timeout_hold": self.timeout_hold,
+                "rate_limit_reset": self.rate_limit_reset,
+            }
+
+        @self.route("_sandbox", "/_sandbox/clear-faults", ("POST",))
+        def clear_faults(request):
+            """Forget the faults to come (what was received is kept)."""
+            with self.lock:
+                self.faults = []
+                self.failure_rates = {}
+            return 200, {"ok": True}
 
         @self.route("_sandbox", "/_sandbox/reset", ("POST",))
         def reset(request):
@@ -395,6 +476,10 @@ class Sandbox:
             self.server.shutdown()
             self.server.server_close()
             self.server = None
+
+
+def _number(value, kind):
+    return None if value is None else kind(value)
 
 
 def bearer_token(request: Request) -> str:

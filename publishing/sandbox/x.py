@@ -730,7 +730,7 @@ def register(sandbox) -> None:
                 {
                     "x-rate-limit-limit": "100",
                     "x-rate-limit-remaining": "0",
-                    "x-rate-limit-reset": str(int(time.time()) + 900),
+                    "x-rate-limit-reset": str(int(time.time()) + sandbox.reset_in(request)),
                 },
             )
         if kind == "expired_token":

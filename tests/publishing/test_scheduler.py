@@ -191,21 +191,8 @@ def test_a_retried_thread_resumes_and_never_posts_a_part_twice(sandbox, five_acc
 @contextmanager
 def second_tweet_fails(sandbox):
     """The sandbox answers 503 to the second tweet created (the thread's second part)."""
-    original = sandbox.take_fault
-    created = {"n": 0}
-
-    def take_fault(network, request):
-        if network == "x" and request.method == "POST" and request.path.endswith("/2/tweets"):
-            created["n"] += 1
-            if created["n"] == 2:
-                return "server_error"
-        return original(network, request)
-
-    sandbox.take_fault = take_fault
-    try:
-        yield
-    finally:
-        del sandbox.take_fault
+    sandbox.inject("x", "server_error", path="/2/tweets", method="POST", after=1)
+    yield
 
 
 def test_an_expired_token_means_one_attempt_one_alert_and_no_more_calls(
