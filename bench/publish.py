@@ -7,7 +7,10 @@ Run from the project's root, with PostgreSQL and Redis running:
 
 It creates its own database (`crieur_bench`, dropped at the end), uses its own Redis
 database (15), starts the sandbox networks, Celery beat and Celery workers as separate
-processes, and prints one figure per line:
+processes, and prints one figure per line. With `--in-place` it uses the database and
+the Redis database of DATABASE_URL and REDIS_URL as they are instead (migrated, never
+dropped nor flushed): its rows carry a marker of their own run, so it can run again in
+the same database, and what an interrupted run left scheduled is cancelled first.
 
 - on time: 2 000 publications due within one minute, spread evenly; lateness p50, p99
   and max (time the worker started sending minus due time; also when the network took it);
@@ -18,166 +21,35 @@ processes, and prints one figure per line:
 
 import argparse
 import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-NETWORKS = ("x", "facebook", "instagram", "linkedin", "whatsapp")
+from ._stack import (
+    NETWORKS,
+    Processes,
+    Run,
+    cancel_leftovers,
+    free_port,
+    make_posts,
+    note,
+    recreate_database,
+    require,
+    sandbox_creates,
+    say,
+    schedule,
+    settled,
+    setup_accounts,
+    start_beat,
+    start_sandbox,
+    start_workers,
+    with_database,
+)
 
-
-def say(name: str, value, unit: str = "") -> None:
-    print(f"{name}: {value} {unit}".rstrip(), flush=True)  # noqa: T201
-
-
-def note(text: str) -> None:
-    print(f"# {text}", file=sys.stderr, flush=True)  # noqa: T201
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-def recreate_database(url: str, name: str, *, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def wait_for(check, *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise SystemExit(f"bench.publish: gave up waiting for {what}")
-
-
-class Processes:
-    """The processes the bench starts; all stopped at the end, whatever happens."""
-
-    def __init__(self, env: dict, logs: Path):
-        self.env, self.logs, self.started = env, logs, []
-
-    def start(self, name: str, *command: str) -> subprocess.Popen:
-        log = open(self.logs / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen(  # noqa: S603 - our own commands
-            command,
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.started.append(process)
-        return process
-
-    def stop_all(self) -> None:
-        for process in self.started:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.started:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-
-
-def setup_accounts(groups: int) -> list[dict]:
-    """`groups` sets of five accounts, one per network: Instagram allows an account 50
-    posts a day, so the bench spreads its posts as a busy institution's services would."""
-    from django.utils import timezone
-
-    from publishing.broadcast import BroadcastSetup, Subscriber
-    from publishing.models import SocialAccount
-
-    sets = []
-    for group in range(groups):
-        accounts = {}
-        for network in NETWORKS:
-            remote_id = str(700_000 + group * 10 + NETWORKS.index(network))
-            accounts[network] = SocialAccount.objects.create(
-                network=network,
-                display_name=f"Bench {network} {group}",
-                handle=f"bench_{network}_{group}",
-                remote_id=remote_id,
-                credentials={"access_token": f"sandbox-{network}-token-{remote_id}"},
-            )
-        BroadcastSetup.objects.create(account=accounts["whatsapp"], template_name="actualites")
-        Subscriber.objects.create(
-            account=accounts["whatsapp"],
-            phone=f"+336123456{group:02d}",
-            opted_in_at=timezone.now(),
-            source="keyword",
-        )
-        sets.append(accounts)
-    return sets
-
-
-def make_posts(account_sets, image, *, count: int, label: str) -> list:
-    """`count` approved posts, each with a version for the five accounts of one set."""
-    from cms.models import Post, PostImage
-    from publishing.models import Variant
-
-    posts = []
-    for i in range(count):
-        accounts = account_sets[i % len(account_sets)]
-        text = f"{label} n°{i} : collecte des encombrants, quartier {i % 17}."
-        post = Post(title=f"{label} {i}", text=text)
-        post.images = [PostImage(image=image, alt_text="Un camion de collecte.")]
-        post.variants = [Variant(account=account) for account in accounts.values()]
-        post.save()
-        post.save_revision().publish()
-        post.refresh_from_db()
-        posts.append(post)
-    return posts
-
-
-def schedule(posts, times) -> list[int]:
-    from cms.models import Post
-    from publishing.models import Publication
-
-    revisions = dict(
-        Post.objects.filter(pk__in=[p.pk for p in posts]).values_list("pk", "live_revision")
-    )
-    rows, slots = [], iter(times)
-    for post in posts:
-        for variant in post.variants.all():
-            rows.append(
-                Publication(
-                    post_id=post.pk,
-                    revision_id=revisions[post.pk],
-                    account_id=variant.account_id,
-                    scheduled_at=next(slots),
-                )
-            )
-    return [p.pk for p in Publication.objects.bulk_create(rows)]
-
-
-def settled(pks) -> bool:
-    from publishing.models import Publication
-
-    return not Publication.objects.filter(
-        pk__in=pks,
-        state__in=[Publication.State.SCHEDULED, Publication.State.PUBLISHING],
-    ).exists()
+BENCH_DATABASE = "crieur_bench"
 
 
 def cpu_seconds() -> dict:
@@ -227,19 +99,6 @@ def raw_rate(account_sets, image, *, count: int) -> float:
     return len(variants) / (time.perf_counter() - started)
 
 
-def sandbox_creates(sandbox_url: str) -> dict:
-    import requests
-
-    from publishing.sandbox.core import Received
-
-    received = requests.get(f"{sandbox_url}/_sandbox/received", timeout=60).json()["received"]
-    counts = dict.fromkeys(NETWORKS, 0)
-    for item in received:
-        if Received(**item).created_a_post:
-            counts[item["network"]] += 1
-    return counts
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=2000, help="publications per phase")
@@ -247,6 +106,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="worker processes")
     parser.add_argument("--raw", type=int, default=250, help="calls in the raw loop")
     parser.add_argument("--groups", type=int, default=20, help="accounts per network")
+    parser.add_argument(
+        "--in-place",
+        action="store_true",
+        help="use DATABASE_URL's database and REDIS_URL's Redis database as they are "
+        f"(default: create and drop {BENCH_DATABASE}, flush Redis database 15)",
+    )
     arguments = parser.parse_args()
     database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
     if not database_url or not redis_url:
@@ -255,37 +120,47 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="crieur-bench-"))
     port = free_port()
     sandbox_url = f"http://127.0.0.1:{port}"
-    redis_bench = urlunsplit((*urlsplit(redis_url)[:2], "/15", "", ""))
+    in_place = arguments.in_place
+    run_marker = Run()
+    redis_bench = redis_url if in_place else urlunsplit((*urlsplit(redis_url)[:2], "/15", "", ""))
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "crieur.settings.dev",
-        "DATABASE_URL": with_database(database_url, "crieur_bench"),
+        "DATABASE_URL": database_url if in_place else with_database(database_url, BENCH_DATABASE),
         "REDIS_URL": redis_bench,
         "CRIEUR_SANDBOX_URL": sandbox_url,
         "CRIEUR_VAR_DIR": str(work),
-        "CRIEUR_CACHE_PREFIX": "crieur-bench",
+        "CRIEUR_CACHE_PREFIX": f"crieur-bench-{run_marker.marker}",
         "CRIEUR_INSTAGRAM_POLL_SECONDS": "0.05",
         "CRIEUR_BEAT_SECONDS": "1",
         "CRIEUR_LOG_LEVEL": "WARNING",
     }
     os.environ.update(env)
-    recreate_database(database_url, "crieur_bench")
+    if not in_place:
+        recreate_database(database_url, BENCH_DATABASE)
     processes = Processes(env, work)
     try:
-        run(arguments, processes, sandbox_url)
+        run(arguments, processes, port, run_marker)
     finally:
         processes.stop_all()
-        import redis
-
-        redis.Redis.from_url(redis_bench).flushdb()
         from django.db import connections
 
-        connections.close_all()
-        recreate_database(database_url, "crieur_bench", drop_only=True)
+        if in_place:
+            try:
+                cancel_leftovers()  # what is left of this run, if it was interrupted
+            except Exception as error:  # noqa: BLE001 - the clean-up goes on
+                note(f"could not cancel what was left: {error}")
+            connections.close_all()
+        else:
+            import redis
+
+            redis.Redis.from_url(redis_bench).flushdb()
+            connections.close_all()
+            recreate_database(database_url, BENCH_DATABASE, drop_only=True)
         note(f"logs in {work}")
 
 
-def run(arguments, processes: Processes, sandbox_url: str) -> None:
+def run(arguments, processes: Processes, port: int, run_marker: Run) -> None:
     import django
     import requests
 
@@ -296,14 +171,10 @@ def run(arguments, processes: Processes, sandbox_url: str) -> None:
     from publishing.models import Attempt, Publication
     from tests.factories import ImageFactory, jpeg_file
 
-    python = sys.executable
     call_command("migrate", verbosity=0)
-    port = str(urlsplit(sandbox_url).port)
-    processes.start("sandbox", python, "-m", "publishing.sandbox", "--port", port)
-    wait_for(
-        lambda: _ok(requests, f"{sandbox_url}/_sandbox/health"), timeout=30, what="the sandbox"
-    )
-    account_sets = setup_accounts(arguments.groups)
+    cancel_leftovers()
+    sandbox_url = start_sandbox(processes, port=port)
+    account_sets = setup_accounts(arguments.groups, run_marker)
     image = ImageFactory(file=jpeg_file(size=(1200, 900)))
 
     note("raw loop (no Crieur)")
@@ -319,17 +190,8 @@ def run(arguments, processes: Processes, sandbox_url: str) -> None:
         account_sets, image, count=arguments.count // per_post, label="Arriéré"
     )
 
-    celery = [python, "-m", "celery", "-A", "crieur"]
-    processes.start("beat", *celery, "beat", "--loglevel=WARNING", "-s", str(processes.logs / "s"))
-    processes.start(
-        "worker",
-        *celery,
-        "worker",
-        "--loglevel=WARNING",
-        f"--concurrency={arguments.workers}",
-        "--without-gossip",
-        "--without-mingle",
-    )
+    start_beat(processes)
+    start_workers(processes, concurrency=arguments.workers)
     time.sleep(8)  # workers and beat are up (their first tick is visible below)
 
     # Phase 1: due within the window, spread evenly, starting a little ahead.
@@ -339,7 +201,7 @@ def run(arguments, processes: Processes, sandbox_url: str) -> None:
     times = [start + timedelta(seconds=i * step) for i in range(count)]
     note(f"on time: {count} publications due over {arguments.window:.0f} s")
     pks1 = schedule(phase1_posts, times)
-    wait_for(lambda: settled(pks1), timeout=arguments.window + 600, what="phase 1")
+    require(lambda: settled(pks1), timeout=arguments.window + 600, what="phase 1")
 
     rows = list(
         Publication.objects.filter(pk__in=pks1).values_list(
@@ -370,7 +232,7 @@ def run(arguments, processes: Processes, sandbox_url: str) -> None:
     note(f"backlog: {count} publications due at once")
     pks2 = schedule(phase2_posts, [due] * count)
     cpu_before = cpu_seconds()
-    wait_for(lambda: settled(pks2), timeout=1800, what="phase 2")
+    require(lambda: settled(pks2), timeout=1800, what="phase 2")
     cpu_used = {k: v - cpu_before[k] for k, v in cpu_seconds().items()}
     last = max(
         Publication.objects.filter(pk__in=pks2).values_list("published_at", flat=True),
@@ -399,13 +261,6 @@ def run(arguments, processes: Processes, sandbox_url: str) -> None:
     }
     say("duplicates", sum(max(0, created[n] - expected[n]) for n in NETWORKS))
     say("not_published", sum(len(pks) for pks in (pks1, pks2)) - sum(expected.values()))
-
-
-def _ok(requests, url) -> bool:
-    try:
-        return requests.get(url, timeout=1).ok
-    except requests.RequestException:
-        return False
 
 
 if __name__ == "__main__":

@@ -44,17 +44,6 @@ LONG_TEXT = " ".join(
 
 
 @pytest.fixture(autouse=True)
-def _forget_renditions(db):
-    """Image ids repeat between tests (rolled back), so Wagtail's cached renditions would
-    point at an earlier test's media folder."""
-    yield
-    from wagtail.images.models import Rendition
-
-    for rendition in Rendition.objects.all():
-        rendition.purge_from_cache()
-
-
-@pytest.fixture(autouse=True)
 def _no_waiting(settings):
     settings.CRIEUR_X_POLL_SECONDS = 0
 
