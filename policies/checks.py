@@ -57,12 +57,10 @@ def sending_problem(*, at) -> str | None:
     period = period_at(at)
     if period is None:
         return None
-    reason = period.reason or period.get_kind_display()
-    return gettext(
-        "Nothing may be sent now: “%(name)s” runs until %(end)s (%(reason)s). Send it "
-        "after this period, or schedule it for then."
-    ) % {
-        "name": period.name,
-        "end": timezone.localtime(period.ends_at).strftime("%d/%m/%Y %H:%M"),
-        "reason": str(reason).rstrip("."),
-    }
+    return (
+        gettext(
+            "Nothing may be sent now: “%(name)s” runs until %(end)s (%(reason)s). Send it "
+            "after this period, or schedule it for then."
+        )
+        % period.described()
+    )

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -35,6 +36,16 @@ class Period(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def described(self) -> dict[str, str]:
+        """The period as messages name it: name, local start and end, and its reason
+        (or its kind) without a final full stop."""
+        return {
+            "name": self.name,
+            "start": timezone.localtime(self.starts_at).strftime("%d/%m/%Y %H:%M"),
+            "end": timezone.localtime(self.ends_at).strftime("%d/%m/%Y %H:%M"),
+            "reason": str(self.reason or self.get_kind_display()).rstrip("."),
+        }
 
     def clean(self) -> None:
         super().clean()

@@ -259,15 +259,13 @@ def _freeze(publication: Publication, *, period) -> None:
 
 
 def _frozen_reason(period) -> str:
-    reason = period.reason or period.get_kind_display()
-    return gettext(
-        "Held: nothing may be published during “%(name)s”, until %(end)s (%(reason)s). It "
-        "goes out when the period ends, if still within its cut-off."
-    ) % {
-        "name": period.name,
-        "end": timezone.localtime(period.ends_at).strftime("%d/%m/%Y %H:%M"),
-        "reason": str(reason).rstrip("."),
-    }
+    return (
+        gettext(
+            "Held: nothing may be published during “%(name)s”, until %(end)s (%(reason)s). It "
+            "goes out when the period ends, if still within its cut-off."
+        )
+        % period.described()
+    )
 
 
 # After a failure of ours before any request left, the next try comes this soon.

@@ -188,16 +188,11 @@ def schedule_problem(*, at, now=None) -> str | None:
         }
     period = period_at(at)
     if period is not None:
-        reason = period.reason or period.get_kind_display()
+        described = period.described()
         return gettext(
             "Nothing may be published during “%(name)s” (%(start)s – %(end)s): %(reason)s "
             "Choose a time outside this period."
-        ) % {
-            "name": period.name,
-            "start": timezone.localtime(period.starts_at).strftime("%d/%m/%Y %H:%M"),
-            "end": timezone.localtime(period.ends_at).strftime("%d/%m/%Y %H:%M"),
-            "reason": reason.rstrip(".") + ".",
-        }
+        ) % {**described, "reason": described["reason"] + "."}
     return None
 
 
