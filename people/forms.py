@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms.auth import LoginForm as WagtailLoginForm
 
 
 class CodeForm(forms.Form):
@@ -23,3 +24,12 @@ class SignInPolicyForm(forms.Form):
             "else sets it up at their next visit to the admin."
         ),
     )
+
+
+class LoginForm(WagtailLoginForm):
+    """Wagtail's sign-in form, whose password field has no label of its own (it showed
+    "Password" in English on a French page)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password"].label = _("Password")

@@ -22,7 +22,8 @@ def lockout_response(request, original_response=None, credentials=None):
     """django-axes' AXES_LOCKOUT_CALLABLE: the sign-in page again, with the lockout."""
     cool_off = get_cool_off(request)
     minutes = max(1, round(cool_off.total_seconds() / 60)) if cool_off else None
-    form = get_user_login_form()(request)
+    # What was typed stays (the username; never the password).
+    form = get_user_login_form()(request, initial={"username": request.POST.get("username", "")})
     # Rendered here: the middleware hands it out after the view's own rendering.
     return render(
         request,

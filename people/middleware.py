@@ -13,12 +13,15 @@ from django.urls import reverse
 
 from .selectors import SecondStep, second_step
 
-# Reachable before the second step: signing in or out, and the admin's translations.
+# Reachable before the second step: signing in or out, and what the step's own page
+# loads (the admin's translations, and its icons: a redirect there would put a second
+# copy of the step's page, with another secret, inside the first).
 OPEN = frozenset(
     {
         "wagtailadmin_login",
         "wagtailadmin_logout",
         "wagtailadmin_javascript_catalog",
+        "wagtailadmin_sprite",
         "wagtailadmin_password_reset",
         "wagtailadmin_password_reset_done",
         "wagtailadmin_password_reset_confirm",

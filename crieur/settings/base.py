@@ -294,6 +294,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 LOGIN_URL = "wagtailadmin_login"
+WAGTAILADMIN_USER_LOGIN_FORM = "people.forms.LoginForm"
 LOGIN_REDIRECT_URL = "wagtailadmin_home"
 
 # Signing in (people/): django-axes counts failures per username and address and locks

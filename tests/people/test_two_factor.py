@@ -203,6 +203,20 @@ def test_with_the_password_alone_nobody_replaces_the_authenticator(client):
     assert TOTPDevice.objects.filter(user=user).count() == 1
 
 
+def test_the_set_up_page_loads_its_icons_and_nothing_else_before_the_code(client):
+    """The admin's icon sprite is fetched by every admin page, the set-up page included:
+    sent to the set-up page instead, it put a second copy (another secret, another
+    `next`) inside the first."""
+    user = UserFactory(role=roles.ADMINISTRATOR)
+    sign_in_with_password(client, user)
+
+    sprite = client.get(reverse("wagtailadmin_sprite"))
+    posts = client.get(POSTS)
+
+    assert sprite.status_code == 200 and b"<svg" in sprite.content
+    assert redirected_to(posts) == ENROL
+
+
 def test_an_unverified_session_is_anonymous_outside_the_admin(client, rf):
     from django.contrib.auth.models import AnonymousUser
     from django.http import HttpResponse
