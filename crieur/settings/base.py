@@ -149,6 +149,12 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CRIEUR_CACHE_PREFIX", default="crieur"),
+            # A hung Redis must not hang a web request or a worker: a call gives up and
+            # the engine gives the claim back (publishing.scheduler).
+            "OPTIONS": {
+                "socket_timeout": env.float("CRIEUR_REDIS_TIMEOUT", default=5.0),
+                "socket_connect_timeout": env.float("CRIEUR_REDIS_TIMEOUT", default=5.0),
+            },
         }
     }
 else:

@@ -226,6 +226,13 @@ def test_the_client_address_comes_from_the_proxy_only_when_the_deployment_says_s
     )
 
 
+def test_a_hung_redis_cannot_hang_a_cache_call_forever():
+    caches = _production_setting(CONFIGURED, "CACHES")
+
+    assert "'socket_timeout': 5.0" in caches
+    assert "'socket_connect_timeout': 5.0" in caches
+
+
 def test_production_requires_two_factor_for_administrators_and_the_crisis_cell():
     assert _production_setting(CONFIGURED, "CRIEUR_2FA_REQUIRED_ROLES") == (
         "['administrator', 'crisis_cell']"
