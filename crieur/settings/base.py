@@ -248,6 +248,9 @@ TASKS = {
 BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    # kombu's Redis transport, fixed so that a worker outlives Redis going away
+    # (crieur/celery.py says how).
+    CELERY_BROKER_TRANSPORT = "crieur.celery:RedisTransport"
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 else:
     CELERY_BROKER_URL = "filesystem://"
