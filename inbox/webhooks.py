@@ -25,7 +25,7 @@ from publishing import networks
 from publishing.networks import config
 from publishing.networks.base import Inbound
 
-from .models import WebhookEvent
+from .models import WebhookEvent, WebhookItem
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ ENVELOPES = {
 # Exceptions a network's parser raises on a payload of the wrong shape ("x".get, [1]["id"],
 # a timestamp out of range): the door turns them into a 400, never a 500.
 SHAPE_ERRORS = (AttributeError, TypeError, KeyError, IndexError, ValueError, OverflowError)
+ITEM_KEY_MAX = WebhookItem._meta.get_field("key").max_length or 255
 
 
 class MalformedWebhook(Exception):
@@ -171,9 +172,39 @@ def webhook_payload(*, source: str, body: bytes) -> dict:
     return payload
 
 
+def payload_digest(payload: dict) -> str:
+    """The event's fingerprint, whatever the formatting of the body that carried it
+    (spaces, key order): the same event re-sent is stored once."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def item_key(*identity: str) -> str:
+    """The key of a handled item from the network's own identifiers ("message", id)."""
+    key = ":".join(str(part) for part in identity)
+    if len(key) > ITEM_KEY_MAX:
+        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
+
+
+def webhook_item_claim(*, source: str, event: WebhookEvent | None, identity: tuple) -> bool:
+    """Whether an item is seen for the first time; it is then recorded as handled.
+
+    Call it inside the transaction that handles the item: when the handling fails, the
+    claim is rolled back with it and a re-delivery handles the item again. A second
+    delivery arriving while the first is being handled waits for it, then is refused.
+    """
+    try:
+        with transaction.atomic():
+            WebhookItem.objects.create(network=source, key=item_key(*identity), event=event)
+    except IntegrityError:
+        return False
+    return True
+
+
 def store_event(*, source: str, body: bytes, payload: dict) -> tuple[WebhookEvent | None, bool]:
     """Keep the raw event once; return (event, created)."""
-    digest = hashlib.sha256(body).hexdigest()
+    digest = payload_digest(payload)
     try:
         with transaction.atomic():
             return WebhookEvent.objects.create(network=source, digest=digest, payload=payload), True
@@ -218,9 +249,16 @@ def receive(request, source: str):
             malformed.reason,
         )
         return HttpResponse("malformed event", status=400)
-    _event, created = store_event(source=source, body=body, payload=payload)
-    if created and source == "whatsapp":
+    event, _created = store_event(source=source, body=body, payload=payload)
+    if source == "whatsapp":
+        # Each message, receipt and preference is handled once, known by its own id:
+        # a re-delivery (whatever its body) only handles what was not handled yet.
         from publishing.broadcast_services import whatsapp_webhook_handle
 
-        whatsapp_webhook_handle(payload=payload)
+        whatsapp_webhook_handle(
+            payload=payload,
+            once=lambda *identity: webhook_item_claim(
+                source=source, event=event, identity=identity
+            ),
+        )
     return HttpResponse("ok")

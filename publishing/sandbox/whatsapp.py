@@ -5,7 +5,9 @@ Messages go to `POST /graph/<version>/<phone_number_id>/messages` (the Cloud API
 path under the sandbox's Graph prefix). Each accepted message gets its receipts (sent,
 delivered, read), kept in `bucket("whatsapp", "statuses")` and, when Crieur gave the
 sandbox a webhook address, delivered to it signed like Meta does. `POST
-/_sandbox/whatsapp/incoming` plays a citizen writing to the number (INFOS, STOP…).
+/_sandbox/whatsapp/incoming` plays a citizen writing to the number (INFOS, STOP…), and
+`/_sandbox/whatsapp/preference` one who stops (or resumes) its marketing messages in
+WhatsApp itself (the "user_preferences" webhook).
 
 The phone numbers are Graph objects (`bucket("graph", "objects")`), answered by the
 generic Graph node route of meta.py.
@@ -98,7 +100,9 @@ def phone_number_register(
         return number
 
 
-def _value(sandbox: Sandbox, phone_number_id: str, **content) -> dict[str, Any]:
+def _value(
+    sandbox: Sandbox, phone_number_id: str, field: str = "messages", **content
+) -> dict[str, Any]:
     number = phone_number_register(sandbox, phone_number_id)
     return {
         "object": "whatsapp_business_account",
@@ -107,7 +111,7 @@ def _value(sandbox: Sandbox, phone_number_id: str, **content) -> dict[str, Any]:
                 "id": number["waba_id"],
                 "changes": [
                     {
-                        "field": "messages",
+                        "field": field,
                         "value": {
                             "messaging_product": "whatsapp",
                             "metadata": {
@@ -158,6 +162,31 @@ def incoming_payload(
                 "timestamp": str(int(time.time())),
                 "type": "text",
                 "text": {"body": text},
+            }
+        ],
+    )
+
+
+def preference_payload(
+    sandbox: Sandbox, phone_number_id: str, user: str, value: str, name: str = ""
+) -> dict[str, Any]:
+    """A citizen stops (or resumes) the number's marketing messages in WhatsApp itself."""
+    detail = {
+        "stop": "User requested to stop marketing messages",
+        "resume": "User requested to resume marketing messages",
+    }.get(value, "")
+    return _value(
+        sandbox,
+        phone_number_id,
+        field="user_preferences",
+        contacts=[{"profile": {"name": name or "Habitant·e"}, "wa_id": user}],
+        user_preferences=[
+            {
+                "wa_id": user,
+                "detail": detail,
+                "category": "marketing_messages",
+                "value": value,
+                "timestamp": int(time.time()),
             }
         ],
     )
@@ -308,6 +337,17 @@ def register(sandbox: Sandbox) -> None:
         payload = incoming_payload(
             sandbox, phone_number_id, sender, str(data.get("text", "")), data.get("name", "")
         )
+        return 200, {"payload": payload, "status": deliver(sandbox, payload)}
+
+    @sandbox.route("_sandbox", "/_sandbox/whatsapp/preference", ("POST",))
+    def preference(request):
+        data = request.get_json(force=True, silent=True) or {}
+        phone_number_id = str(data.get("phone_number_id", ""))
+        user = re.sub(r"\D", "", str(data.get("from", "")))
+        value = str(data.get("value", ""))
+        if not phone_number_id or not user or value not in ("stop", "resume"):
+            return 400, {"error": "phone_number_id, from and value (stop, resume) are required"}
+        payload = preference_payload(sandbox, phone_number_id, user, value, data.get("name", ""))
         return 200, {"payload": payload, "status": deliver(sandbox, payload)}
 
     @sandbox.fault_renderer(NETWORK)

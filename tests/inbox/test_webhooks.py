@@ -370,3 +370,52 @@ def test_a_whatsapp_message_and_its_receipt_still_pass_the_door(client, sandbox_
 
     assert response.status_code == 200
     assert WebhookEvent.objects.get().payload == payload
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_an_event_sent_again_in_another_format_is_stored_once(client, sandbox_secrets, source):
+    url = reverse("webhook", args=[source])
+    compact = json.dumps(PAYLOADS[source], separators=(",", ":")).encode()
+    indented = json.dumps(PAYLOADS[source], indent=4, sort_keys=True).encode()
+
+    client.post(url, compact, content_type="application/json", **signed(source, compact))
+    client.post(url, indented, content_type="application/json", **signed(source, indented))
+
+    assert WebhookEvent.objects.get().payload == PAYLOADS[source]
+
+
+def test_a_whatsapp_preference_of_an_odd_shape_passes_the_door_and_is_skipped(
+    client, sandbox_secrets
+):
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "changes": [
+                    {"field": "user_preferences", "value": "stop"},
+                    {"field": "user_preferences", "value": {"user_preferences": [1, None]}},
+                    {
+                        "field": "user_preferences",
+                        "value": {
+                            "metadata": ["4004"],
+                            "user_preferences": [
+                                {"wa_id": 33611111111, "category": "marketing_messages"},
+                                {"wa_id": "33611111111", "value": {"stop": True}},
+                            ],
+                        },
+                    },
+                ]
+            }
+        ],
+    }
+    body = json.dumps(payload).encode()
+
+    response = client.post(
+        reverse("webhook", args=["whatsapp"]),
+        body,
+        content_type="application/json",
+        **signed("whatsapp", body),
+    )
+
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get().payload == payload

@@ -207,7 +207,13 @@ def test_the_segment_follows_themes_and_territory_and_leaves_out_who_opted_out(s
         works_north,
         works_south,
     ]
-    assert list(segment_for(account=account, post=untagged)) == [everything]
+    # A post without themes is general information: every subscriber gets it.
+    assert list(segment_for(account=account, post=untagged)) == [
+        everything,
+        culture_fan,
+        works_north,
+        works_south,
+    ]
 
 
 def test_only_the_segment_is_messaged(sandbox, network, setup):
