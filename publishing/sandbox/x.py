@@ -2,7 +2,8 @@
 OAuth 2 with PKCE, and signed Account Activity webhooks.
 
 It behaves like X where it matters to Crieur: it counts text with X's weights (a link
-23, a wide character or an emoji 2) and refuses past 280, refuses the same text twice
+23, with or without a scheme, a wide character or an emoji sequence 2: the rules of
+publishing/networks/text.py) and refuses past 280, refuses the same text twice
 from one account with X's 403 duplicate-content problem, checks the media a post
 carries (at most 4 images or one processed video), and answers errors in X's problem
 shape (`title`, `detail`, `type`, `status`), which is what tweepy reads.
@@ -14,22 +15,18 @@ import base64
 import hashlib
 import hmac
 import html
-import re
 import time
-import unicodedata
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
+from ..networks.text import x_link_spans, x_weighted_length
 from .core import bearer_token
 
 NETWORK = "x"
 MAX_WEIGHTED = 280
-URL_WEIGHT = 23
-URL_RE = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
-LIGHT_RANGES = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
 REPLY_SETTINGS = ("following", "mentionedUsers", "subscribers", "verified")
 ONE_SHOT_CATEGORIES = ("tweet_image", "tweet_gif", "dm_image", "dm_gif", "subtitles")
 CHUNKED_CATEGORIES = ("tweet_video", "tweet_gif", "tweet_image", "amplify_video", "dm_video")
@@ -50,30 +47,23 @@ CONSENTING_USER = {
 
 
 def weighted_length(text: str) -> int:
-    """X's count: NFC code points, 2 outside the light ranges, 23 for a link."""
-    text = unicodedata.normalize("NFC", text)
-    length = 0
-    position = 0
-    for found in URL_RE.finditer(text):
-        length += sum(_weight(char) for char in text[position : found.start()]) + URL_WEIGHT
-        position = found.end()
-    return length + sum(_weight(char) for char in text[position:])
-
-
-def _weight(char: str) -> int:
-    code = ord(char)
-    if 0xFE00 <= code <= 0xFE0F or code == 0x200D:
-        return 0  # variation selectors and joiners belong to the emoji before them
-    return 1 if any(low <= code <= high for low, high in LIGHT_RANGES) else 2
+    """X's count, by X's published rules: the same function Crieur checks drafts with."""
+    return x_weighted_length(text)
 
 
 def display_text(text: str) -> str:
     """A post's text as the API gives it back: `& < >` escaped, links made t.co links."""
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return URL_RE.sub(
-        lambda found: "https://t.co/" + hashlib.sha256(found.group(0).encode()).hexdigest()[:10],
-        escaped,
-    )
+    parts, position = [], 0
+    for start, end in x_link_spans(text):
+        parts.append(_escape(text[position:start]))
+        parts.append("https://t.co/" + hashlib.sha256(text[start:end].encode()).hexdigest()[:10])
+        position = end
+    parts.append(_escape(text[position:]))
+    return "".join(parts)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def signature(secret: str, body: bytes) -> str:

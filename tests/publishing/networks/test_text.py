@@ -25,7 +25,8 @@ from publishing.networks.text import (
         ("日本語のテキスト", 16),
         ("https://www.bourg-sur-lac.fr/" + "x" * 100, 23),  # any link is 23
         ("Voir www.bourg-sur-lac.fr/travaux.", 5 + 23 + 1),
-        ("Infos : ville.fr", 8 + 23),
+        ("Infos : www.ville.fr", 8 + 23),
+        ("Infos : ville.fr", 16),  # a lone name under a country code needs a path
         ("😀", 2),
         ("👍🏽", 2),  # skin tone modifier joins the emoji
         ("👨‍👩‍👧‍👦", 2),  # ZWJ family is one emoji
@@ -46,9 +47,9 @@ def test_plain_length_counts_code_points_after_normalisation():
 
 
 def test_links_hashtags_and_mentions_are_found():
-    text = "Programme sur https://ville.fr/fete, et ville.fr. #FêteDuLac #2027 @Mairie"
+    text = "Programme sur https://ville.fr/fete, et www.ville.fr. #FêteDuLac #2027 @Mairie"
 
-    assert urls(text) == ["https://ville.fr/fete", "ville.fr"]
+    assert urls(text) == ["https://ville.fr/fete", "www.ville.fr"]
     assert hashtags(text) == ["FêteDuLac"]  # "#2027" is no hashtag
     assert mentions(text) == ["Mairie"]
 
