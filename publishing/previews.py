@@ -3,7 +3,8 @@
 from dataclasses import dataclass, field
 
 from django.db.models import prefetch_related_objects
-from django.utils.safestring import SafeString
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from wagtail.images import get_image_model
 
 from cms.selectors import render_citizen_text
@@ -13,7 +14,32 @@ from .networks.base import Outgoing
 from .networks.checks import Problem
 from .networks.common import variant_problems
 from .networks.facebook import message_of
+from .networks.linkedin import hashtag_url, little_text_tokens
 from .networks.outgoing import outgoing, outgoing_parts
+
+
+def render_linkedin_text(text: str) -> SafeString:
+    """The text as LinkedIn shows it: the hashtags LinkedIn makes are links to their
+    feeds, links are links, the rest (mentions written "@name" included) plain text."""
+    pieces = []
+    for kind, value in little_text_tokens(text):
+        if kind == "hashtag":
+            pieces.append(
+                format_html(
+                    '<a class="hashtag" href="{}" rel="nofollow noopener">#{}</a>',
+                    hashtag_url(value),
+                    value,
+                )
+            )
+        elif kind == "url":
+            pieces.append(format_html('<a href="{}" rel="nofollow noopener">{}</a>', value, value))
+        else:
+            pieces.append(escape(value))
+    return mark_safe("".join(pieces).replace("\n", "<br>"))  # noqa: S308 - each piece escaped
+
+
+def _render(network: str, text: str) -> SafeString:
+    return render_linkedin_text(text) if network == "linkedin" else render_citizen_text(text)
 
 
 @dataclass(frozen=True)
@@ -42,7 +68,7 @@ class NetworkPreview:
 
     @property
     def parts_html(self) -> list[SafeString]:
-        return [render_citizen_text(part) for part in self.parts]
+        return [_render(self.network, part) for part in self.parts]
 
     @property
     def first_comment_html(self) -> SafeString:

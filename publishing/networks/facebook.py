@@ -33,7 +33,9 @@ class FacebookNetwork(meta.MetaAppMixin, NetworkBase):
     name = "facebook"
 
     def _call(self, account, method, path, params=None, *, safe=False) -> dict:
-        return meta.call(self.name, _token(account), method, path, params, safe=safe)
+        return meta.call(
+            self.name, _token(account), method, path, params, safe=safe, account_id=account.pk
+        )
 
     # -- publishing ------------------------------------------------------------------------
 
@@ -118,8 +120,16 @@ class FacebookNetwork(meta.MetaAppMixin, NetworkBase):
     # -- comments ---------------------------------------------------------------------------
 
     def _inbound(self, account, comment: dict, post_id: str) -> Inbound | None:
-        author = comment.get("from") or {}
-        if str(author.get("id", "")) == str(account.remote_id):
+        """The comment as an inbound item; None for the Page's own and, logged, for one
+        that cannot be read (without id, or without author: it might be the Page's)."""
+        if not isinstance(comment, dict) or not comment.get("id"):
+            meta.skip_malformed(self.name, "comment", comment, "id")
+            return None
+        author = comment.get("from")
+        if not isinstance(author, dict) or not author.get("id"):
+            meta.skip_malformed(self.name, "comment", comment, "author (from)")
+            return None
+        if str(author["id"]) == str(account.remote_id):
             return None  # the Page's own replies
         parent = (comment.get("parent") or {}).get("id")
         return Inbound(
@@ -148,6 +158,9 @@ class FacebookNetwork(meta.MetaAppMixin, NetworkBase):
             params["since"] = int(since.timestamp())
         inbound = []
         for post in posts.get("data", []):
+            if not isinstance(post, dict) or not post.get("id"):
+                meta.skip_malformed(self.name, "post", post, "id")
+                continue
             comments = self._call(account, "GET", (post["id"], "comments"), params, safe=True)
             for comment in comments.get("data", []):
                 item = self._inbound(account, comment, post["id"])

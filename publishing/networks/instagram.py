@@ -7,6 +7,7 @@ are Meta's, shared with Facebook (meta.py).
 the Page it is linked to.
 """
 
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -14,8 +15,10 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from . import meta
-from .base import Inbound, Metrics, RateLimited, Rejected, RemoteRef, Transient
+from .base import Inbound, Metrics, NetworkError, RateLimited, Rejected, RemoteRef, Transient
 from .common import NetworkBase
+
+logger = logging.getLogger(__name__)
 
 MAX_CAROUSEL = 10
 DEFAULT_QUOTA_SECONDS = 86_400
@@ -30,7 +33,9 @@ class InstagramNetwork(meta.MetaAppMixin, NetworkBase):
     name = "instagram"
 
     def _call(self, account, method, path, params=None, *, safe=False) -> dict:
-        return meta.call(self.name, _token(account), method, path, params, safe=safe)
+        return meta.call(
+            self.name, _token(account), method, path, params, safe=safe, account_id=account.pk
+        )
 
     # -- publishing ------------------------------------------------------------------------
 
@@ -63,7 +68,25 @@ class InstagramNetwork(meta.MetaAppMixin, NetworkBase):
             parts.append(comment_id)
             if on_part:
                 on_part(comment_id)
-        return RemoteRef(network=self.name, id=media_id, parts=tuple(parts))
+        return RemoteRef(
+            network=self.name,
+            id=media_id,
+            url=self._permalink(account, media_id),
+            parts=tuple(parts),
+        )
+
+    def _permalink(self, account, media_id: str) -> str:
+        """The post's address on Instagram (`/p/<shortcode>/`): Instagram makes it from
+        a shortcode, not from the media id, so it is asked for. The post is already
+        out: when the address cannot be read, the publication keeps no link rather
+        than failing."""
+        try:
+            answer = self._call(account, "GET", (media_id,), {"fields": "permalink"}, safe=True)
+        except NetworkError as error:
+            logger.warning("Instagram did not give media %s's permalink: %s", media_id, error)
+            return ""
+        permalink = answer.get("permalink")
+        return permalink if isinstance(permalink, str) else ""
 
     def _plan(self, out) -> tuple[dict, list[dict]]:
         """(the container to publish, its carousel children), as Graph parameters."""
@@ -184,11 +207,22 @@ class InstagramNetwork(meta.MetaAppMixin, NetworkBase):
     # -- comments ---------------------------------------------------------------------------
 
     def _inbound(self, account, comment: dict, media_id: str) -> Inbound | None:
-        author = comment.get("from") or {}
-        if str(author.get("id", "")) == str(account.remote_id):
+        """The comment as an inbound item; None for the account's own and, logged, for
+        one that cannot be read (without id, or without author: it might be ours)."""
+        if not isinstance(comment, dict) or not comment.get("id"):
+            meta.skip_malformed(self.name, "comment", comment, "id")
+            return None
+        author = comment.get("from")
+        author = author if isinstance(author, dict) else {}
+        username = author.get("username") or comment.get("username") or ""
+        if not (author.get("id") or username):
+            meta.skip_malformed(self.name, "comment", comment, "author (from)")
+            return None
+        if str(author.get("id", "")) == str(account.remote_id) or (
+            not author.get("id") and username == (account.handle or "").lstrip("@")
+        ):
             return None  # the account's own replies
         parent = comment.get("parent_id")
-        username = author.get("username") or comment.get("username", "")
         return Inbound(
             network=self.name,
             remote_id=str(comment["id"]),
@@ -212,6 +246,9 @@ class InstagramNetwork(meta.MetaAppMixin, NetworkBase):
         ).get("data", [])
         inbound = []
         for item in media:
+            if not isinstance(item, dict) or not item.get("id"):
+                meta.skip_malformed(self.name, "media", item, "id")
+                continue
             comments = self._call(
                 account,
                 "GET",
@@ -220,7 +257,11 @@ class InstagramNetwork(meta.MetaAppMixin, NetworkBase):
                 safe=True,
             ).get("data", [])
             for comment in comments:
-                replies = (comment.get("replies") or {}).get("data", [])
+                replies = (
+                    (comment.get("replies") or {}).get("data", [])
+                    if isinstance(comment, dict)
+                    else []
+                )
                 for entry in (comment, *replies):
                     found = self._inbound(account, entry, item["id"])
                     if found and (since is None or found.created_at >= since):

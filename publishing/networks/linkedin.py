@@ -5,8 +5,9 @@ with the transport adapter (the client hard-codes `https://api.linkedin.com/rest
 client raises nothing for a status code, so each answer is read here and mapped to the
 typed errors. Every call carries `LinkedIn-Version` (a setting) and Rest.li 2.0.0.
 
-Texts go out in LinkedIn's "little text format": `commentary` is escaped with
-`linkedin_escape`, or LinkedIn silently cuts the post at the first reserved character.
+Texts go out in LinkedIn's "little text format" (`little_text`): a hashtag becomes
+LinkedIn's hashtag template `{hashtag|\\#|mot}`, and every other reserved character is
+escaped, or LinkedIn silently cuts the post at the first one.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import logging
 import re
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import requests
 from django.utils.translation import gettext as _
@@ -43,6 +45,8 @@ from .base import (
 from .common import NetworkBase, RefreshTokenMixin
 from .text import linkedin_escape
 
+logger = logging.getLogger(__name__)
+
 SCOPES = "r_organization_admin w_organization_social r_organization_social"
 POST_URL = "https://www.linkedin.com/feed/update/{urn}/"
 DUPLICATE_URN_RE = re.compile(r"urn:li:(?:share|ugcPost|activity):\d+")
@@ -50,6 +54,46 @@ COMMENT_URN_RE = re.compile(r"^urn:li:comment:\((?P<object>.+),(?P<id>[^,]+)\)$"
 # How many of the page's latest posts `fetch_replies` reads comments from.
 RECENT_POSTS = 20
 VIDEO_POLL_ATTEMPTS = 10
+HASHTAG_URL = "https://www.linkedin.com/feed/hashtag/?keywords={tag}"
+# What LinkedIn makes a hashtag: "#" then letters and digits (at least one letter), not
+# inside a word and ending where the word ends ("#Ville_Propre" and "C#" stay text).
+# Links are read first, so a "#" inside a link never becomes a hashtag.
+LITTLE_TOKEN_RE = re.compile(
+    r"(?P<url>https?://[^\s<>\"']+)"
+    r"|(?<![\w#&\\])#(?P<tag>[^\W_]*[^\W\d_][^\W_]*)(?!\w)"
+)
+
+
+def little_text_tokens(text: str) -> list[tuple[str, str]]:
+    """The text as LinkedIn will read it, in order: ("text", …), ("url", …) and
+    ("hashtag", word without "#") pieces."""
+    tokens: list[tuple[str, str]] = []
+    position = 0
+    for found in LITTLE_TOKEN_RE.finditer(text):
+        if found.start() > position:
+            tokens.append(("text", text[position : found.start()]))
+        if found.group("url"):
+            tokens.append(("url", found.group("url")))
+        else:
+            tokens.append(("hashtag", found.group("tag")))
+        position = found.end()
+    if position < len(text):
+        tokens.append(("text", text[position:]))
+    return tokens
+
+
+def little_text(text: str) -> str:
+    """`commentary` in LinkedIn's little text format: each hashtag as LinkedIn's hashtag
+    template, everything else (links included) with its reserved characters escaped."""
+    return "".join(
+        f"{{hashtag|\\#|{value}}}" if kind == "hashtag" else linkedin_escape(value)
+        for kind, value in little_text_tokens(text)
+    )
+
+
+def hashtag_url(tag: str) -> str:
+    """Where LinkedIn's hashtag link leads (its feed of the tag)."""
+    return HASHTAG_URL.format(tag=quote(tag.lower()))
 
 
 def _post_url(urn: str) -> str:
@@ -102,7 +146,10 @@ def _raise_for(response: requests.Response | None) -> None:
             **kwargs,
         )
     if status == 429:
-        raise RateLimited(message, reset_at=_next_utc_midnight(), **kwargs)
+        # LinkedIn's 429 does not say whether the application's daily limit or the
+        # member's was reached (no budget headers): the account waits; were it the
+        # application's, each account would meet its own 429 once.
+        raise RateLimited(message, reset_at=_next_utc_midnight(), scope="account", **kwargs)
     if status in (400, 409, 422) and (code == "DUPLICATE_POST" or "duplicate" in message.lower()):
         found = DUPLICATE_URN_RE.search(message)
         ref = (
@@ -148,7 +195,7 @@ def _raise_for(response: requests.Response | None) -> None:
 class _Api:
     """One LinkedIn conversation with one token: the official client, fitted and checked."""
 
-    def __init__(self, access_token: str):
+    def __init__(self, access_token: str, *, account_id=None):
         if not access_token:
             raise AuthExpired(
                 _("This LinkedIn account has no access token: reconnect it."), network="linkedin"
@@ -156,7 +203,7 @@ class _Api:
         self.token = access_token
         redaction.remember(access_token)
         self.client = RestliClient()
-        transport.mount(self.client.session, "linkedin_api")
+        transport.mount(self.client.session, "linkedin_api", account_id=account_id)
         self.last: requests.Response | None = None
         self.client.session.hooks["response"].append(self._keep)
 
@@ -228,6 +275,25 @@ def _comment_object(comment_urn: str) -> str:
     return found.group("object") if found else comment_urn
 
 
+def _comment_urn(comment) -> str | None:
+    """A comment's URN as LinkedIn gives it; None when the item has none."""
+    if not isinstance(comment, dict):
+        return None
+    urn = comment.get("commentUrn") or comment.get("$URN")
+    if not urn and comment.get("id") and comment.get("object"):
+        urn = f"urn:li:comment:({comment['object']},{comment['id']})"
+    return urn or None
+
+
+def _skip_malformed(what: str, item: Any, missing: str) -> None:
+    """Log an item of a poll's page that cannot be read (the others are kept): its
+    keys only, never what people wrote."""
+    keys = sorted(item) if isinstance(item, dict) else type(item).__name__
+    logger.warning(
+        "linkedin: skipped a %s without %s while polling (keys: %s)", what, missing, keys
+    )
+
+
 def _article_title(text: str, link: str) -> str:
     first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
     return (first_line or link)[:200]
@@ -243,7 +309,7 @@ class LinkedInNetwork(RefreshTokenMixin, NetworkBase):
         account = variant.account
         outgoing = self.outgoing(variant)
         author = _organization_urn(account)
-        api = _Api(_credentials(account).get("access_token", ""))
+        api = _Api(_credentials(account).get("access_token", ""), account_id=account.pk)
         done = list(done_parts)
 
         if done:
@@ -269,7 +335,7 @@ class LinkedInNetwork(RefreshTokenMixin, NetworkBase):
     def _create_post(self, api: _Api, author: str, outgoing) -> str:
         entity: dict[str, Any] = {
             "author": author,
-            "commentary": linkedin_escape(outgoing.text),
+            "commentary": little_text(outgoing.text),
             "visibility": "PUBLIC",
             "distribution": {
                 "feedDistribution": "MAIN_FEED",
@@ -417,7 +483,7 @@ class LinkedInNetwork(RefreshTokenMixin, NetworkBase):
     # -- after publishing -----------------------------------------------------------------
 
     def delete(self, ref: RemoteRef, *, account) -> None:
-        api = _Api(_credentials(account).get("access_token", ""))
+        api = _Api(_credentials(account).get("access_token", ""), account_id=account.pk)
         try:
             api.call("delete", writing=True, resource_path="/posts/{id}", path_keys={"id": ref.id})
         except Rejected as error:
@@ -435,42 +501,57 @@ class LinkedInNetwork(RefreshTokenMixin, NetworkBase):
         return list(found.elements or [])
 
     def fetch_replies(self, account, since: datetime | None) -> list[Inbound]:
-        api = _Api(_credentials(account).get("access_token", ""))
+        api = _Api(_credentials(account).get("access_token", ""), account_id=account.pk)
         author = _organization_urn(account)
         inbound = []
         for post in self._recent_posts(api, author):
+            if not isinstance(post, dict) or not post.get("id"):
+                _skip_malformed("post", post, "id")
+                continue
             comments = api.call(
                 "get_all",
                 resource_path="/socialActions/{id}/comments",
                 path_keys={"id": post["id"]},
             )
             for comment in comments.elements or []:
+                if _comment_urn(comment) is None:
+                    _skip_malformed("comment", comment, "URN")
+                    continue
                 found = [comment]
                 summary = comment.get("commentsSummary") or {}
                 if summary.get("aggregatedTotalComments"):
                     replies = api.call(
                         "get_all",
                         resource_path="/socialActions/{id}/comments",
-                        path_keys={"id": comment.get("commentUrn") or comment.get("$URN")},
+                        path_keys={"id": _comment_urn(comment)},
                     )
                     found += list(replies.elements or [])
                 for item in (self._inbound_comment(each, post["id"]) for each in found):
-                    if item.author_id == author:
-                        continue  # the page's own comments and replies
+                    if item is None or item.author_id == author:
+                        continue  # unreadable, or the page's own comments and replies
                     if since is not None and item.created_at <= since:
                         continue
                     inbound.append(item)
         return sorted(inbound, key=lambda item: item.created_at)
 
-    def _inbound_comment(self, comment: dict, post_urn: str) -> Inbound:
+    def _inbound_comment(self, comment: dict, post_urn: str) -> Inbound | None:
+        """The comment as an inbound item; None, logged, for one that cannot be read
+        (without URN, or without author: it might be the page's own)."""
+        urn = _comment_urn(comment)
+        if urn is None:
+            _skip_malformed("comment", comment, "URN")
+            return None
+        if not comment.get("actor"):
+            _skip_malformed("comment", comment, "actor")
+            return None
         parent = comment.get("parentComment", "")
         created = comment.get("created") or {}
         return Inbound(
             network=self.name,
-            remote_id=comment.get("commentUrn") or comment.get("$URN") or str(comment.get("id")),
+            remote_id=urn,
             kind="reply" if parent else "comment",
             text=(comment.get("message") or {}).get("text", ""),
-            author_id=comment.get("actor", ""),
+            author_id=comment["actor"],
             author_name=comment.get("actorName", ""),
             created_at=_from_millis(created.get("time")),
             in_reply_to=parent or post_urn,
@@ -478,7 +559,7 @@ class LinkedInNetwork(RefreshTokenMixin, NetworkBase):
         )
 
     def reply(self, inbound: Inbound, text: str, *, account) -> RemoteRef:
-        api = _Api(_credentials(account).get("access_token", ""))
+        api = _Api(_credentials(account).get("access_token", ""), account_id=account.pk)
         actor = _organization_urn(account)
         if inbound.remote_id.startswith("urn:li:comment:"):
             urn = self._comment(api, actor, inbound.in_reply_to, text, parent=inbound.remote_id)
@@ -496,7 +577,7 @@ class LinkedInNetwork(RefreshTokenMixin, NetworkBase):
         )
 
     def metrics(self, ref: RemoteRef, *, account) -> Metrics:
-        api = _Api(_credentials(account).get("access_token", ""))
+        api = _Api(_credentials(account).get("access_token", ""), account_id=account.pk)
         organization = ref.data.get("author") or _organization_urn(account)
         kind = "ugcPosts" if ref.id.startswith("urn:li:ugcPost:") else "shares"
         found = api.call(
@@ -517,9 +598,9 @@ class LinkedInNetwork(RefreshTokenMixin, NetworkBase):
         )
 
     def find_recent(self, account, *, text: str, since: datetime | None) -> RemoteRef | None:
-        api = _Api(_credentials(account).get("access_token", ""))
+        api = _Api(_credentials(account).get("access_token", ""), account_id=account.pk)
         author = _organization_urn(account)
-        wanted = {linkedin_escape(text).strip(), text.strip()}
+        wanted = {little_text(text).strip(), linkedin_escape(text).strip(), text.strip()}
         for post in self._recent_posts(api, author):
             created = _from_millis(post.get("publishedAt") or post.get("createdAt"))
             if since is not None and created < since:

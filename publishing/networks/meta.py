@@ -13,6 +13,7 @@ error mapping.
 import hashlib
 import hmac
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -32,6 +33,8 @@ from .base import (
     Transient,
     Unconfirmed,
 )
+
+logger = logging.getLogger(__name__)
 
 SCOPES = (
     "pages_show_list,pages_manage_posts,pages_read_engagement,pages_manage_engagement,"
@@ -62,8 +65,9 @@ DUPLICATE_CODES = {506}
 # -- One API per account ---------------------------------------------------------------
 
 
-def graph_api(access_token: str | None) -> FacebookAdsApi:
-    """A `FacebookAdsApi` for one token, reaching the configured Graph address."""
+def graph_api(access_token: str | None, *, account_id=None) -> FacebookAdsApi:
+    """A `FacebookAdsApi` for one token (the account `account_id`'s, if it has one yet),
+    reaching the configured Graph address."""
     secret = config.client("meta")[1] if access_token else None
     if access_token and secret:
         redaction.remember(access_token, secret, redaction.appsecret_proof(access_token, secret))
@@ -73,7 +77,7 @@ def graph_api(access_token: str | None) -> FacebookAdsApi:
         access_token=access_token or None, app_secret=secret or None, timeout=config.timeout()
     )
     session.GRAPH = config.address("graph_api")
-    transport.mount(session.requests, "graph_api")
+    transport.mount(session.requests, "graph_api", account_id=account_id)
     return FacebookAdsApi(session, api_version=config.graph_version())
 
 
@@ -220,15 +224,17 @@ def call(
     params: dict | None = None,
     *,
     safe: bool = False,
+    account_id=None,
 ) -> dict:
-    """One Graph call with `token`; the answer's JSON object, or a typed error.
+    """One Graph call with `token` (the account `account_id`'s); the answer's JSON
+    object, or a typed error.
 
     `safe` says a call may be repeated without harm (a read, an unpublished photo, an
     Instagram container): when no answer comes it is `Transient`, not `Unconfirmed`.
     """
     if not token:
         raise AuthExpired(_("This account has no access token: reconnect it."), network=network)
-    api = graph_api(token)
+    api = graph_api(token, account_id=account_id)
     try:
         with transport.http_errors(network):
             response = api.call(method, path, params=params or {})
@@ -257,6 +263,15 @@ def created_id(answer: dict, network: str, key: str = "id") -> str:
     if not value:
         raise Unconfirmed(f"Graph accepted the request but gave no {key}", network=network)
     return str(value)
+
+
+def skip_malformed(network: str, what: str, item, missing: str) -> None:
+    """Log an item of a poll's page that cannot be read (the others are kept): its
+    keys only, never what people wrote."""
+    keys = sorted(item) if isinstance(item, dict) else type(item).__name__
+    logger.warning(
+        "%s: skipped a %s without %s while polling (keys: %s)", network, what, missing, keys
+    )
 
 
 def when(value) -> datetime:

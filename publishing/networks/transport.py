@@ -6,6 +6,10 @@ address configured in `config.address` (the sandbox in the demo and the tests) a
 puts a timeout on every call, which the SDKs do not always do. Without a sandbox or an
 explicit address nothing is rewritten and the real hosts are used.
 
+Each session is built for one account (or none, while an account connects): what a
+response says of the network's budget is recorded for that account where the network
+counts per account (`budget.observe`).
+
 It also maps what the HTTP layer raises to the typed errors: a connection that never
 opened is `Transient`; a request that left and got no answer is `Unconfirmed`.
 The text of what it raised (requests puts the URL, `access_token` included, in it)
@@ -27,13 +31,15 @@ from .base import Transient, Unconfirmed
 
 
 class RedirectingAdapter(HTTPAdapter):
-    """A requests adapter that rewrites `real` to `target` and applies the timeouts."""
+    """A requests adapter that rewrites `real` to `target`, applies the timeouts and
+    reports the budget headers of `account_id`'s calls."""
 
-    def __init__(self, real: str, target: str, name: str = "", **kwargs):
+    def __init__(self, real: str, target: str, name: str = "", account_id=None, **kwargs):
         super().__init__(**kwargs)
         self.real = real.rstrip("/")
         self.target = target.rstrip("/")
         self.name = name
+        self.account_id = account_id
 
     def send(self, request, **kwargs):
         if request.url.startswith(self.real) and self.target != self.real:
@@ -41,32 +47,34 @@ class RedirectingAdapter(HTTPAdapter):
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = config.timeout()
         response = super().send(request, **kwargs)
-        budget.observe(self.name, response.headers)
+        budget.observe(self.name, response.headers, account_id=self.account_id)
         return response
 
 
-def mount(session: requests.Session, name: str) -> requests.Session:
+def mount(session: requests.Session, name: str, *, account_id=None) -> requests.Session:
     """Fit a requests session (tweepy's, linkedin-api-client's, facebook-business's)
-    with the adapter for the SDK host `config.SDK_HOSTS[name]`."""
+    with the adapter for the SDK host `config.SDK_HOSTS[name]`, for the calls of the
+    account `account_id` (None: no account's yet)."""
     real = config.SDK_HOSTS[name]
-    session.mount(real, RedirectingAdapter(real, config.address(name), name))
+    session.mount(real, RedirectingAdapter(real, config.address(name), name, account_id))
     # The address is known: no proxy or .netrc look-up in the environment on each call.
     session.trust_env = False
     return session
 
 
-def requests_session(name: str) -> requests.Session:
-    return mount(requests.Session(), name)
+def requests_session(name: str, *, account_id=None) -> requests.Session:
+    return mount(requests.Session(), name, account_id=account_id)
 
 
 class RedirectingTransport(httpx.HTTPTransport):
     """The httpx equivalent, for pywa's client."""
 
-    def __init__(self, real: str, target: str, name: str = "", **kwargs):
+    def __init__(self, real: str, target: str, name: str = "", account_id=None, **kwargs):
         super().__init__(**kwargs)
         self.real = httpx.URL(real)
         self.target = httpx.URL(target)
         self.name = name
+        self.account_id = account_id
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = str(request.url)
@@ -74,7 +82,7 @@ class RedirectingTransport(httpx.HTTPTransport):
         if url.startswith(real) and self.target != self.real:
             request.url = httpx.URL(str(self.target).rstrip("/") + url[len(real) :])
         response = super().handle_request(request)
-        budget.observe(self.name, response.headers)
+        budget.observe(self.name, response.headers, account_id=self.account_id)
         return response
 
 
@@ -85,11 +93,17 @@ def _tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def httpx_client(name: str) -> httpx.Client:
+def httpx_client(name: str, *, account_id=None) -> httpx.Client:
+    """An httpx client for the SDK host `config.SDK_HOSTS[name]`, for the calls of the
+    account `account_id` (None: no account's yet)."""
     connect, read = config.timeout()
     return httpx.Client(
         transport=RedirectingTransport(
-            config.SDK_HOSTS[name], config.address(name), name, verify=_tls_context()
+            config.SDK_HOSTS[name],
+            config.address(name),
+            name,
+            account_id,
+            verify=_tls_context(),
         ),
         timeout=httpx.Timeout(read, connect=connect),
         verify=_tls_context(),

@@ -133,12 +133,14 @@ class WhatsAppNetwork(NetworkBase):
     # -- the client ---------------------------------------------------------------------
 
     @contextmanager
-    def _client(self, phone_number_id: str, access_token: str) -> Iterator[WhatsApp]:
+    def _client(
+        self, phone_number_id: str, access_token: str, account_id=None
+    ) -> Iterator[WhatsApp]:
         """A pywa client on its own httpx session (pywa refuses a shared one), which the
         transport sends to the configured Graph address; no webhook server, no
         registration: nothing reaches the network before a call."""
         redaction.remember(access_token)
-        session = transport.httpx_client("graph_api")
+        session = transport.httpx_client("graph_api", account_id=account_id)
         try:
             yield WhatsApp(
                 phone_id=phone_number_id,
@@ -153,7 +155,7 @@ class WhatsAppNetwork(NetworkBase):
 
     def _account_client(self, account: SocialAccount):
         credentials = account.credentials or {}
-        return self._client(account.remote_id, credentials.get("access_token", ""))
+        return self._client(account.remote_id, credentials.get("access_token", ""), account.pk)
 
     def _attempt(self, call: Callable[[], Any]) -> tuple[Any, WhatsAppError | None]:
         """Run one pywa call: (its result, None), or (None, the WhatsApp error).

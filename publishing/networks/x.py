@@ -18,6 +18,7 @@ import base64
 import hashlib
 import hmac
 import html
+import logging
 import re
 import time
 import unicodedata
@@ -49,6 +50,8 @@ from .base import (
 )
 from .common import NetworkBase, RefreshTokenMixin
 from .text import URL_RE
+
+logger = logging.getLogger(__name__)
 
 # tweepy's host: the transport adapter sends it to `config.address("x_api")`.
 SDK_HOST = config.SDK_HOSTS["x_api"]
@@ -201,13 +204,14 @@ def _typed(error: tweepy.TweepyException, *, part: int = 1) -> NetworkError:
 class _Api:
     """One X conversation with one user token: tweepy's client, fitted and checked."""
 
-    def __init__(self, access_token: str):
+    def __init__(self, access_token: str, *, account_id=None):
         if not access_token:
             raise AuthExpired(_("This X account has no access token: reconnect it."), network="x")
         self.token = access_token
         redaction.remember(access_token)
         self.client = tweepy.Client(bearer_token=access_token, return_type=dict)
-        transport.mount(self.client.session, "x_api")
+        # X counts user-context limits per token: the budget blocks this account only.
+        transport.mount(self.client.session, "x_api", account_id=account_id)
 
     def call(self, method: str, *args, writing: bool = False, part: int = 1, **kwargs) -> dict:
         """`Client.<method>` with the OAuth 2 user token (`user_auth=False`: the bearer
@@ -243,12 +247,19 @@ class _Api:
             raise Transient("X sent an answer that could not be read", network="x") from error
 
 
+def _skip_malformed(what: str, item: Any, missing: str) -> None:
+    """Log an item of a poll's page that cannot be read (the others are kept): its
+    keys only, never what people wrote."""
+    keys = sorted(item) if isinstance(item, dict) else type(item).__name__
+    logger.warning("x: skipped a %s without %s while polling (keys: %s)", what, missing, keys)
+
+
 def _credentials(account) -> dict[str, Any]:
     return dict(account.credentials or {})
 
 
 def _api(account) -> _Api:
-    return _Api(_credentials(account).get("access_token", ""))
+    return _Api(_credentials(account).get("access_token", ""), account_id=account.pk)
 
 
 def _created(value: Any) -> datetime:
@@ -431,21 +442,40 @@ class XNetwork(RefreshTokenMixin, NetworkBase):
         for _page in range(PAGES):
             answer = api.call(method, user_id, **params)
             for user in (answer.get("includes") or {}).get("users", []):
-                users[str(user["id"])] = user
+                if isinstance(user, dict) and user.get("id"):
+                    users[str(user["id"])] = user
+                else:  # its posts stay, without the author's name
+                    _skip_malformed("user", user, "id")
             found += answer.get("data") or []
             token = (answer.get("meta") or {}).get("next_token")
             if not token:
                 break
             params["pagination_token"] = token
-        return [{**tweet, "_author": users.get(str(tweet.get("author_id")), {})} for tweet in found]
+        posts = []
+        for tweet in found:
+            if isinstance(tweet, dict):
+                posts.append({**tweet, "_author": users.get(str(tweet.get("author_id")), {})})
+            else:
+                _skip_malformed("post", tweet, "fields")
+        return posts
 
-    def _inbound(self, tweet: dict) -> Inbound:
+    def _inbound(self, tweet: dict) -> Inbound | None:
+        """The post as an inbound item; None, logged, for one that cannot be read
+        (without id or author, or answering a post it does not name)."""
+        if not tweet.get("id"):
+            _skip_malformed("post", tweet, "id")
+            return None
+        if not tweet.get("author_id"):
+            _skip_malformed("post", tweet, "author_id")
+            return None
+        references = tweet.get("referenced_tweets") or []
+        if not isinstance(references, list) or not all(
+            isinstance(r, dict) and r.get("id") for r in references
+        ):
+            _skip_malformed("post", tweet, "the id of a referenced post")
+            return None
         replied = next(
-            (
-                r["id"]
-                for r in tweet.get("referenced_tweets") or []
-                if r.get("type") == "replied_to"
-            ),
+            (r["id"] for r in references if r.get("type") == "replied_to"),
             "",
         )
         author = tweet.get("_author") or {}
@@ -468,7 +498,7 @@ class XNetwork(RefreshTokenMixin, NetworkBase):
         inbound = []
         for tweet in self._timeline(api, "get_users_mentions", own, since):
             item = self._inbound(tweet)
-            if item.author_id == own:
+            if item is None or item.author_id == own:
                 continue
             if since is not None and item.created_at <= since:
                 continue
@@ -511,7 +541,7 @@ class XNetwork(RefreshTokenMixin, NetworkBase):
         api = _api(account)
         wanted = _comparable(text)
         for tweet in self._timeline(api, "get_users_tweets", str(account.remote_id), since):
-            if _comparable(tweet.get("text", "")) == wanted:
+            if tweet.get("id") and _comparable(tweet.get("text", "")) == wanted:
                 tweet_id = str(tweet["id"])
                 return RemoteRef(
                     network=self.name,

@@ -23,8 +23,12 @@ from .core import bearer_token
 
 NETWORK = "linkedin"
 RESERVED = set("|{}@[]()<>#*_~\\")
-# The little text format's own constructs, which may use reserved characters.
-TEMPLATE_RE = re.compile(r"@\[[^\]\\]*\]\(urn:li:[a-zA-Z]+:[^)\s]+\)|\{hashtag\|\\#\|[^}|]+\}")
+# The little text format's own constructs, which may use reserved characters: a mention
+# `@[Name](urn:li:organization:1)` and a hashtag template `{hashtag|\#|word}` (the
+# symbol may be the full-width "＃"; the word holds no space and no reserved character).
+MENTION_TEMPLATE = r"@\[[^\]\\]*\]\(urn:li:[a-zA-Z]+:[^)\s]+\)"
+HASHTAG_TEMPLATE = r"\{hashtag\|\\[#＃]\|(?P<tag>[^\s|{}@\[\]()<>#*_~\\]+)\}"
+TEMPLATE_RE = re.compile(f"{MENTION_TEMPLATE}|{HASHTAG_TEMPLATE}")
 VERSION_RE = re.compile(r"^\d{6}(\.\d{2})?$")
 VIDEO_PART_BYTES = 4 * 1024 * 1024
 TOKEN_SECONDS = 60 * 24 * 3600
@@ -54,6 +58,48 @@ def keep_little_text(commentary: str) -> str:
             return commentary[:position]
         position += 1
     return commentary
+
+
+def little_elements(commentary: str) -> list[tuple[str, str]]:
+    """A kept commentary read as LinkedIn reads it: ("text", …), ("hashtag", word) and
+    ("mention", name) elements in order, escapes undone."""
+    elements: list[tuple[str, str]] = []
+    plain: list[str] = []
+    position = 0
+    while position < len(commentary):
+        template = TEMPLATE_RE.match(commentary, position)
+        if template:
+            if plain:
+                elements.append(("text", "".join(plain)))
+                plain = []
+            whole = template.group(0)
+            if template.group("tag") is not None:
+                elements.append(("hashtag", template.group("tag")))
+            else:
+                elements.append(("mention", whole[2 : whole.index("]")]))
+            position = template.end()
+            continue
+        char = commentary[position]
+        if char == "\\" and position + 1 < len(commentary):
+            char = commentary[position + 1]
+            position += 1
+        plain.append(char)
+        position += 1
+    if plain:
+        elements.append(("text", "".join(plain)))
+    return elements
+
+
+def shown_text(commentary: str) -> str:
+    """The text LinkedIn shows for a kept commentary: a hashtag as "#word"."""
+    return "".join(
+        f"#{value}" if kind == "hashtag" else value for kind, value in little_elements(commentary)
+    )
+
+
+def hashtags_of(commentary: str) -> list[str]:
+    """The hashtags LinkedIn made of a kept commentary, in order."""
+    return [value for kind, value in little_elements(commentary) if kind == "hashtag"]
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -353,7 +399,8 @@ def register(sandbox) -> None:
         return comment
 
     def with_summary(comment: dict) -> dict:
-        replies = sum(1 for c in comments().values() if c["target"] == comment["commentUrn"])
+        urn = comment.get("commentUrn")  # a test's malformed comment may have none
+        replies = sum(1 for c in comments().values() if urn and c.get("target") == urn)
         shown = {k: v for k, v in comment.items() if k != "target"}
         shown["commentsSummary"] = {
             "aggregatedTotalComments": replies,

@@ -234,7 +234,7 @@ def test_a_rate_limit_is_respected_before_the_next_call(sandbox, five_accounts):
     assert len(sandbox.received) == calls_after_limit  # nothing called while blocked
     second.refresh_from_db()
     assert second.state == State.SCHEDULED and second.attempts.count() == 0
-    reset = budget.blocked_until("x")
+    reset = budget.blocked_until("x", account_id=x.pk)
     assert reset is not None and second.not_before >= reset
     with time_machine.travel(second.not_before + timedelta(seconds=1), tick=False):
         scheduler.publication_deliver(publication_id=second.pk)
@@ -245,7 +245,7 @@ def test_a_rate_limit_is_respected_before_the_next_call(sandbox, five_accounts):
 def test_meta_usage_near_its_ceiling_blocks_calls_before_a_refusal():
     budget.reset()
     budget.observe("graph_api", {"x-app-usage": '{"call_count": 12, "total_time": 5}'})
-    assert budget.blocked_until("facebook") is None
+    assert budget.blocked_until("facebook", account_id=1) is None
 
     budget.observe(
         "graph_api",
@@ -253,9 +253,10 @@ def test_meta_usage_near_its_ceiling_blocks_calls_before_a_refusal():
             "x-business-use-case-usage": '{"1234": [{"type": "pages", "call_count": 96, '
             '"total_time": 20, "total_cputime": 10, "estimated_time_to_regain_access": 7}]}'
         },
+        account_id=1,
     )
 
-    until = budget.blocked_until("instagram")
+    until = budget.blocked_until("instagram", account_id=1)
     assert until is not None
     assert timedelta(minutes=6) < until - timezone.now() <= timedelta(minutes=7)
     budget.reset()

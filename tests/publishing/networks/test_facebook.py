@@ -544,3 +544,25 @@ def test_a_reply_to_a_comment_and_the_pages_own_comments_parse_as_they_should():
         "1_2",
         datetime(2026, 1, 1, tzinfo=UTC),
     )
+
+
+@pytest.mark.parametrize("missing", ["id", "from"])
+def test_a_malformed_comment_is_skipped_and_logged_and_the_others_kept(
+    sandbox, page, caplog, missing
+):
+    ref = facebook.publish(post_with_variant(page), key="k1")
+    first = citizen_comment(sandbox, ref.id, "Et le stationnement ?")
+    second = citizen_comment(sandbox, ref.id, "Merci pour l'info.")
+    objects = sandbox.bucket("graph", "objects")
+    # Graph answers one more comment among the others, without its `missing` field.
+    broken = {**objects[first], "id": f"{ref.id.split('_')[-1]}_999"}
+    del broken[missing]
+    objects["broken"] = broken
+
+    with caplog.at_level("WARNING", logger="publishing.networks.meta"):
+        found = facebook.fetch_replies(page, None)
+
+    assert [item.remote_id for item in found] == [first, second]
+    [line] = [r for r in caplog.records if r.name == "publishing.networks.meta"]
+    assert line.getMessage().startswith("facebook: skipped a comment without")
+    assert "stationnement" not in line.getMessage()  # its keys, not what was written

@@ -64,7 +64,7 @@ def test_an_image_goes_through_a_container_then_media_publish(sandbox, ig_user):
 
     ref = instagram.publish(variant, key="k1")
 
-    quota, container, status, publish = sandbox.received
+    quota, container, status, publish, permalink = sandbox.received
     assert (quota.method, quota.path) == ("GET", f"/graph/v24.0/{USER}/content_publishing_limit")
     assert quota.query["fields"] == "quota_usage,config"
     assert (container.method, container.path) == ("POST", f"/graph/v24.0/{USER}/media")
@@ -80,6 +80,8 @@ def test_an_image_goes_through_a_container_then_media_publish(sandbox, ig_user):
     assert publish.form == {"creation_id": container.response["id"]}
     assert all(r.network == "instagram" for r in sandbox.received)
     assert ref.id == publish.response["id"]
+    assert permalink.path == f"/graph/v24.0/{ref.id}"
+    assert ref.url == permalink.response["permalink"]
 
 
 def test_an_image_too_tall_for_instagram_is_cropped_to_4_5(sandbox, ig_user):
@@ -450,3 +452,39 @@ def test_an_instagram_comment_webhook_verifies_and_parses(sandbox, ig_user):
         "18023345989012587",
     )
     assert comment.created_at == datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_a_publication_keeps_the_posts_permalink(sandbox, ig_user):
+    ref = instagram.publish(post_with_variant(ig_user, images=1), key="k1")
+
+    media = sandbox.bucket("graph", "objects")[ref.id]
+    assert ref.url == media["permalink"]
+    assert ref.url.startswith("https://www.instagram.com/p/") and ref.id not in ref.url
+    (asked,) = [
+        r
+        for r in sandbox.requests_to("instagram", method="GET")
+        if r.path == f"/graph/v24.0/{ref.id}"
+    ]
+    assert asked.query["fields"] == "permalink"
+
+
+@pytest.mark.parametrize("missing", ["id", "from"])
+def test_a_malformed_comment_is_skipped_and_logged_and_the_others_kept(
+    sandbox, ig_user, caplog, missing
+):
+    ref = instagram.publish(post_with_variant(ig_user, images=1), key="k1")
+    first = citizen_comment(sandbox, ref.id, "Magnifique !")
+    second = citizen_comment(sandbox, ref.id, "Bravo.")
+    objects = sandbox.bucket("graph", "objects")
+    # Graph answers one more comment among the others, without its `missing` field.
+    broken = {**objects[first], "id": "999999", "username": ""}
+    del broken[missing]
+    objects["broken"] = broken
+
+    with caplog.at_level("WARNING", logger="publishing.networks.meta"):
+        found = instagram.fetch_replies(ig_user, None)
+
+    assert [item.remote_id for item in found] == [first, second]
+    [line] = [r for r in caplog.records if r.name == "publishing.networks.meta"]
+    assert line.getMessage().startswith("instagram: skipped a comment without")
+    assert "Magnifique" not in line.getMessage()

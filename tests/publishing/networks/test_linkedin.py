@@ -23,8 +23,10 @@ from publishing.networks.base import (
     Transient,
     Unconfirmed,
 )
+from publishing.networks.linkedin import little_text
 from publishing.networks.text import linkedin_escape
-from publishing.sandbox.linkedin import keep_little_text
+from publishing.previews import render_linkedin_text
+from publishing.sandbox.linkedin import hashtags_of, keep_little_text, shown_text
 from tests.factories import SocialAccountFactory, post_with_variant
 
 pytestmark = pytest.mark.django_db
@@ -55,17 +57,6 @@ def created_posts(sandbox):
     return sandbox.requests_to("linkedin", method="POST", path="/linkedin/rest/posts")
 
 
-def unescape(commentary: str) -> str:
-    out, escaped = [], False
-    for char in commentary:
-        if char == "\\" and not escaped:
-            escaped = True
-            continue
-        out.append(char)
-        escaped = False
-    return "".join(out)
-
-
 # -- publishing -----------------------------------------------------------------------------
 
 
@@ -77,7 +68,7 @@ def test_a_text_with_reserved_characters_arrives_escaped_and_whole(sandbox, netw
     [sent] = created_posts(sandbox)
     assert sent.json == {
         "author": ORG,
-        "commentary": linkedin_escape(RESERVED_TEXT),
+        "commentary": little_text(RESERVED_TEXT),
         "visibility": "PUBLIC",
         "distribution": {
             "feedDistribution": "MAIN_FEED",
@@ -94,7 +85,42 @@ def test_a_text_with_reserved_characters_arrives_escaped_and_whole(sandbox, netw
     stored = sandbox.bucket("linkedin", "posts")[ref.id]
     assert ref.id.startswith("urn:li:share:")
     assert ref.url == f"https://www.linkedin.com/feed/update/{ref.id}/"
-    assert unescape(stored["commentary"]) == RESERVED_TEXT
+    assert shown_text(stored["commentary"]) == RESERVED_TEXT
+
+
+def test_hashtags_go_out_as_linkedin_hashtags_and_other_reserved_characters_stay_escaped(
+    sandbox, network, account
+):
+    text = (
+        "Réunion (jeudi) #Concertation et #Budget2026 ! C# #2026 #Ville_Propre @Mairie "
+        "a|b {c} *vite* ~fin~ <ici> https://ville.fr/page#horaires"
+    )
+
+    ref = network.publish(post_with_variant(account, text=text), key="k")
+
+    [sent] = created_posts(sandbox)
+    assert sent.json["commentary"] == (
+        "Réunion \\(jeudi\\) {hashtag|\\#|Concertation} et {hashtag|\\#|Budget2026} ! "
+        "C\\# \\#2026 \\#Ville\\_Propre \\@Mairie a\\|b \\{c\\} \\*vite\\* \\~fin\\~ "
+        "\\<ici\\> https://ville.fr/page\\#horaires"
+    )
+    # LinkedIn kept all of it, made two hashtags of it, and shows the text as written.
+    stored = sandbox.bucket("linkedin", "posts")[ref.id]
+    assert stored["commentary"] == sent.json["commentary"]
+    assert hashtags_of(stored["commentary"]) == ["Concertation", "Budget2026"]
+    assert shown_text(stored["commentary"]) == text
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    assert network.find_recent(account, text=text, since=since).id == ref.id
+
+
+def test_linkedins_preview_shows_its_hashtags_as_links():
+    html = render_linkedin_text("Venez ! #Concertation <b>C#</b> #Ville_Propre\n@Mairie")
+
+    assert html == (
+        'Venez ! <a class="hashtag" href="https://www.linkedin.com/feed/hashtag/'
+        '?keywords=concertation" rel="nofollow noopener">#Concertation</a> '
+        "&lt;b&gt;C#&lt;/b&gt; #Ville_Propre<br>@Mairie"
+    )
 
 
 def test_the_sandbox_cuts_unescaped_text_as_linkedin_does(sandbox):
@@ -118,6 +144,7 @@ def test_the_sandbox_cuts_unescaped_text_as_linkedin_does(sandbox):
     assert keep_little_text("Voir {hashtag|\\#|Concertation} ici #fin") == (
         "Voir {hashtag|\\#|Concertation} ici "
     )
+    assert keep_little_text("Voir {hashtag|\\#|deux mots} ici") == "Voir "
 
 
 def test_the_linkedin_version_header_follows_the_setting(sandbox, network, account, settings):
@@ -397,6 +424,28 @@ def test_metrics_read_the_share_statistics(sandbox, network, account):
     assert asked.query["q"] == "organizationalEntity"
     assert asked.query["organizationalEntity"] == ORG
     assert asked.query["shares"] == f"List({ref.id})"
+
+
+def test_a_malformed_comment_is_skipped_and_logged_and_the_others_kept(
+    sandbox, network, account, caplog
+):
+    ref = network.publish(post_with_variant(account, text="Travaux rue Haute."), key="k")
+    first = citizen_comments(sandbox, ref.id, "Jusqu'à quand ?")
+    second = citizen_comments(sandbox, ref.id, "Merci.", author="urn:li:person:citoyen2")
+    comments = sandbox.bucket("linkedin", "comments")
+    # LinkedIn answers one more comment among the others, without its author.
+    broken = {**comments[first["commentUrn"]], "id": "999"}
+    broken["commentUrn"] = broken["$URN"] = f"urn:li:comment:({ref.id},999)"
+    del broken["actor"]
+    comments[broken["commentUrn"]] = broken
+
+    with caplog.at_level("WARNING", logger="publishing.networks.linkedin"):
+        found = network.fetch_replies(account, since=None)
+
+    assert [i.remote_id for i in found] == [first["commentUrn"], second["commentUrn"]]
+    [line] = [r for r in caplog.records if r.name == "publishing.networks.linkedin"]
+    assert line.getMessage().startswith("linkedin: skipped a comment without actor")
+    assert "Jusqu" not in line.getMessage()
 
 
 def test_find_recent_recognises_a_post_that_was_sent(sandbox, network, account):

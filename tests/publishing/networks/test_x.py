@@ -589,3 +589,24 @@ def test_the_accounts_own_posts_in_a_webhook_are_not_inbound(network):
 
     assert (inbound.remote_id, inbound.kind, inbound.author_name) == ("6", "mention", "Léa")
     assert inbound.created_at == datetime(2026, 7, 14, 15, 30, tzinfo=UTC)
+
+
+def test_a_malformed_reply_is_skipped_and_logged_and_the_others_kept(
+    sandbox, network, account, caplog
+):
+    ref = network.publish(post_with_variant(account, text="Travaux rue Haute."), key="k")
+    first = citizen_replies(sandbox, ref.id, "Jusqu'à quand ?", author="citoyenne1")
+    second = citizen_replies(sandbox, ref.id, "Merci.", author="citoyen2")
+    tweets = sandbox.bucket("x", "tweets")
+    # X answers one more reply among the others, naming a post without its id.
+    broken = {**tweets[first["id"]], "id": str(int(first["id"]) + 100)}
+    broken["referenced_tweets"] = [{"type": "replied_to"}]
+    tweets[broken["id"]] = broken
+
+    with caplog.at_level("WARNING", logger="publishing.networks.x"):
+        found = network.fetch_replies(account, since=None)
+
+    assert sorted(item.remote_id for item in found) == sorted([first["id"], second["id"]])
+    [line] = [r for r in caplog.records if r.name == "publishing.networks.x"]
+    assert line.getMessage().startswith("x: skipped a post without")
+    assert "Jusqu" not in line.getMessage()
