@@ -188,9 +188,7 @@ class PostEditView(ChosenCircuitMixin, EditView):
         user = self.request.user
         if not (may_act_on_publications(user) or self.object.created_by_id == user.pk):
             return False
-        return Publication.objects.filter(
-            post=self.object, state__in=[Publication.State.SCHEDULED, Publication.State.FROZEN]
-        ).exists()
+        return Publication.objects.open().filter(post=self.object).exists()
 
 
 class PostCopyView(ChosenCircuitMixin, CopyView):

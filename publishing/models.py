@@ -69,6 +69,18 @@ class SocialAccount(models.Model):
         return f"{self.display_name} ({self.get_network_display()})"
 
 
+class PublicationQuerySet(models.QuerySet):
+    """The states that go together, named once."""
+
+    def open(self):
+        """Not yet on the network and not given up: can still be moved or cancelled."""
+        return self.filter(state__in=Publication.OPEN_STATES)
+
+    def needs_a_person(self):
+        """Stopped where only a person can tell what to do (failed, unconfirmed, missed)."""
+        return self.filter(state__in=Publication.NEEDS_A_PERSON)
+
+
 class Publication(models.Model):
     """One send of one approved revision of a post to one account at one time.
 
@@ -85,6 +97,9 @@ class Publication(models.Model):
         FROZEN = "frozen", _("Frozen")
         CANCELLED = "cancelled", _("Cancelled")
         AWAITING_CONFIRMATION = "awaiting_confirmation", _("Awaiting confirmation")
+
+    OPEN_STATES = (State.SCHEDULED, State.FROZEN)
+    NEEDS_A_PERSON = (State.FAILED, State.UNCONFIRMED, State.MISSED)
 
     post = models.ForeignKey(
         "cms.Post", verbose_name=_("post"), on_delete=models.CASCADE, related_name="publications"
@@ -128,6 +143,8 @@ class Publication(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 
+    objects = PublicationQuerySet.as_manager()
+
     class Meta:
         ordering = ["-scheduled_at"]
         verbose_name = _("publication")
@@ -144,7 +161,7 @@ class Publication(models.Model):
     @property
     def is_open(self) -> bool:
         """Not yet on the network and not given up: it can still be moved or cancelled."""
-        return self.state in (self.State.SCHEDULED, self.State.FROZEN)
+        return self.state in self.OPEN_STATES
 
 
 class Attempt(models.Model):

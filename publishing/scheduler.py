@@ -161,9 +161,6 @@ def _batches(due_items):
 # -- Claiming ----------------------------------------------------------------------------
 
 
-NEEDS_A_PERSON = (State.FAILED, State.MISSED, State.UNCONFIRMED)
-
-
 def _record(publication: Publication, reason: str = "", *, leaving) -> bool:
     """Save the publication's change of state, with a history row, if it is still in the
     state it leaves (`leaving`: a state or several); else write nothing and say False.
@@ -187,7 +184,7 @@ def _record(publication: Publication, reason: str = "", *, leaving) -> bool:
         Publication.history.bulk_history_create(
             [publication], update=True, default_change_reason=reason
         )
-    if publication.state in NEEDS_A_PERSON:
+    if publication.state in Publication.NEEDS_A_PERSON:
         transaction.on_commit(
             lambda: publication_failed.send(sender=Publication, publication=publication)
         )
@@ -834,7 +831,7 @@ def publication_retry(*, publication: Publication, by) -> Publication:
     from .networks.base import NetworkError
 
     publication = Publication.objects.select_related("account", "revision").get(pk=publication.pk)
-    if publication.state not in NEEDS_A_PERSON:
+    if publication.state not in Publication.NEEDS_A_PERSON:
         raise ValidationError(
             gettext("This publication is %(state)s: there is nothing to retry.")
             % {"state": publication.get_state_display().lower()}

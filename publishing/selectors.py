@@ -31,11 +31,6 @@ def due_publications(*, until):
 
 # A publication due longer ago than this and still waiting means workers are missing.
 NOT_PICKED_UP_AFTER = timedelta(minutes=1)
-NEEDS_A_PERSON = (
-    Publication.State.FAILED,
-    Publication.State.UNCONFIRMED,
-    Publication.State.MISSED,
-)
 
 
 def scheduler_last_beat():
@@ -64,7 +59,7 @@ def scheduler_health(*, now=None, limit: int = 20) -> dict:
     now = now or timezone.now()
     last_beat = scheduler_last_beat()
     waiting = (
-        Publication.objects.filter(state__in=NEEDS_A_PERSON)
+        Publication.objects.needs_a_person()
         .select_related("post", "account")
         .order_by("-scheduled_at")
     )

@@ -237,9 +237,7 @@ def publications_sync(*, post, by=None) -> list[Publication]:
     with transaction.atomic():
         open_ = {
             p.account_id: p
-            for p in Publication.objects.select_for_update()
-            .filter(post=post, state__in=[Publication.State.SCHEDULED, Publication.State.FROZEN])
-            .order_by("pk")
+            for p in Publication.objects.select_for_update().open().filter(post=post).order_by("pk")
         }
         for account_id, publication in open_.items():
             if account_id not in accounts:
@@ -298,9 +296,7 @@ def post_schedule(*, post, at, by) -> list[Publication]:
         )
         moved = []
         for publication in (
-            Publication.objects.select_for_update()
-            .filter(post=post, state__in=[Publication.State.SCHEDULED, Publication.State.FROZEN])
-            .order_by("pk")
+            Publication.objects.select_for_update().open().filter(post=post).order_by("pk")
         ):
             moved.append(_publication_move(publication, at=at, by=by))
         if post.live and not moved:
@@ -395,7 +391,8 @@ def post_publications_cancel(*, post, by) -> list[Publication]:
     with transaction.atomic():
         for publication in (
             Publication.objects.select_for_update()
-            .filter(post=post, state__in=[Publication.State.SCHEDULED, Publication.State.FROZEN])
+            .open()
+            .filter(post=post)
             .select_related("account")
             .order_by("pk")
         ):

@@ -256,9 +256,8 @@ def post_publications_cancel(request, post_id):
         raise PermissionDenied
     edit_url = reverse("wagtailsnippets_cms_post:edit", args=[post.pk])
     scheduled = (
-        Publication.objects.filter(
-            post=post, state__in=[Publication.State.SCHEDULED, Publication.State.FROZEN]
-        )
+        Publication.objects.open()
+        .filter(post=post)
         .select_related("account")
         .order_by("scheduled_at", "pk")
     )
