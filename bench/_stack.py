@@ -147,7 +147,7 @@ def start_sandbox(processes: Processes, *, port: int, timeout_hold: float = 2.0)
         "sandbox",
         sys.executable,
         "-m",
-        "publishing.sandbox",
+        "networks.sandbox",
         "--port",
         str(port),
         "--timeout-hold",
@@ -215,8 +215,8 @@ def setup_accounts(groups: int, run: Run, *, cutoff=None) -> list[dict]:
     posts a day, so the bench spreads its posts as a busy institution's services would."""
     from django.utils import timezone
 
+    from networks.models import SocialAccount
     from publishing.broadcast import BroadcastSetup, Subscriber
-    from publishing.models import SocialAccount
 
     sets = []
     for group in range(groups):
@@ -245,8 +245,7 @@ def setup_accounts(groups: int, run: Run, *, cutoff=None) -> list[dict]:
 def make_posts(account_sets, image, *, count: int, label: str, text=None) -> list:
     """`count` approved posts, each with a version for the five accounts of one set.
     `text(i)` gives the i-th post's text (by default a numbered one from `label`)."""
-    from cms.models import Post, PostImage
-    from publishing.models import Variant
+    from cms.models import Post, PostImage, Variant
 
     posts = []
     for i in range(count):
@@ -300,7 +299,7 @@ def received(sandbox_url: str) -> list[dict]:
 
 
 def sandbox_creates(sandbox_url: str) -> dict:
-    from publishing.sandbox.core import Received
+    from networks.sandbox.core import Received
 
     counts = dict.fromkeys(NETWORKS, 0)
     for item in received(sandbox_url):

@@ -368,7 +368,7 @@ def creations(items: list[dict], pks: set[int], by_marker: dict) -> Counter:
 
     `by_marker` maps (network, post marker) to the publication's id.
     """
-    from publishing.sandbox.core import Received
+    from networks.sandbox.core import Received
 
     def payload(item) -> str:
         return json.dumps([item["json"], item["form"], item["query"]], ensure_ascii=False)

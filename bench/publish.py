@@ -65,7 +65,7 @@ def cpu_seconds() -> dict:
         except OSError:
             continue
         used = (int(fields[11]) + int(fields[12])) / tick
-        if "publishing.sandbox" in command:
+        if "networks.sandbox" in command:
             groups["sandbox"] += used
         elif "celery" in command and " worker" in command:
             groups["workers"] += used
@@ -85,7 +85,7 @@ def percentile(values, share: float) -> float:
 
 def raw_rate(account_sets, image, *, count: int) -> float:
     """The same client calls, in a tight loop, without Crieur (no claim, no Celery)."""
-    from publishing import networks
+    import networks
 
     posts = make_posts(account_sets, image, count=count // len(NETWORKS), label="Brut")
     variants = []

@@ -5,7 +5,7 @@ linear where a plain regular-expression scan took minutes."""
 import statistics
 import time
 
-from publishing.networks.text import x_weighted_length
+from networks.text import x_weighted_length
 
 LENGTH = 10_000
 ADVERSARIAL = {

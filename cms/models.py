@@ -1,5 +1,6 @@
 """What the institution says: posts (authored once), campaigns, themes and territories."""
 
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from wagtail.models import (
 from wagtail.search import index
 
 MAX_POST_IMAGES = 10
+THREAD_SEPARATOR = re.compile(r"^\s*---\s*$", re.MULTILINE)
 
 hex_colour = RegexValidator(
     r"^#[0-9a-fA-F]{6}$",
@@ -391,3 +393,122 @@ class PostImage(Orderable):
                     )
                 }
             )
+
+
+class Variant(Orderable):
+    """A post adapted to one account: empty fields fall back to the post's master version.
+
+    Variants belong to the post's revisions (a ParentalKey), so what a round approves
+    includes each network's text.
+    """
+
+    class Format(models.TextChoices):
+        FEED = "feed", _("Feed post")
+        STORY = "story", _("Story")
+        REEL = "reel", _("Reel")
+        CAROUSEL = "carousel", _("Carousel")
+        THREAD = "thread", _("Thread")
+
+    post = ParentalKey(Post, on_delete=models.CASCADE, related_name="variants")
+    account = models.ForeignKey(
+        "networks.SocialAccount",
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="variants",
+    )
+    text = models.TextField(
+        _("text for this network"),
+        blank=True,
+        help_text=_("Leave empty to use the post's text."),
+    )
+    format = models.CharField(
+        _("format"), max_length=20, choices=Format.choices, default=Format.FEED
+    )
+    thread_text = models.TextField(
+        _("next parts of the thread"),
+        blank=True,
+        help_text=_(
+            "For a thread: the parts after the first, separated by a line holding only ---. "
+            "Leave empty with the Thread format to split a long text automatically."
+        ),
+    )
+    image_numbers = models.CharField(
+        _("images for this network"),
+        max_length=60,
+        blank=True,
+        help_text=_(
+            "Which of the post's images this network gets, by number (for example "
+            "1, 3); empty for all of them."
+        ),
+    )
+    alt_texts = models.TextField(
+        _("alt texts for this network"),
+        blank=True,
+        help_text=_(
+            "One line per image this network gets, in order; an empty line keeps the "
+            "image's alt text from the post."
+        ),
+    )
+    first_comment = models.TextField(
+        _("first comment"),
+        blank=True,
+        help_text=_("Posted as the first comment, where the network allows it."),
+    )
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("network version")
+        verbose_name_plural = _("network versions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "account"],
+                name="publishing_variant_one_per_account",
+                violation_error_message=_(
+                    "This post already has a version for this account: edit that one."
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post} → {self.account}"
+
+    @property
+    def effective_text(self) -> str:
+        return self.text.strip() or self.post.text
+
+    def thread_part_list(self) -> list[str]:
+        parts = THREAD_SEPARATOR.split(self.thread_text.strip()) if self.thread_text else []
+        return [part.strip() for part in parts if part.strip()]
+
+    def image_number_list(self) -> list[int]:
+        """The 1-based numbers of the post's images this version uses (empty: all)."""
+        numbers = []
+        for piece in re.split(r"[\s,;]+", self.image_numbers.strip()):
+            if not piece:
+                continue
+            if not piece.isdigit() or int(piece) < 1:
+                raise ValidationError(
+                    {
+                        "image_numbers": _(
+                            "Write the numbers of the post's images separated by commas, "
+                            "for example 1, 3; “%(piece)s” is not one."
+                        )
+                        % {"piece": piece}
+                    }
+                )
+            numbers.append(int(piece))
+        return numbers
+
+    def images_with_alt_texts(self) -> list[tuple[object, str]]:
+        """(post image, alt text) for each image this version sends, in order."""
+        post_images = list(self.post.images.all())
+        numbers = self.image_number_list() or range(1, len(post_images) + 1)
+        chosen = [post_images[n - 1] for n in numbers if n <= len(post_images)]
+        overrides = self.alt_texts.splitlines()
+        return [
+            (item, (overrides[i].strip() if i < len(overrides) else "") or item.alt_text)
+            for i, item in enumerate(chosen)
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        self.image_number_list()

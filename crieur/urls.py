@@ -7,7 +7,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from inbox import webhooks
+from networks import webhooks
 from operations import views as operations_views
 from publishing import calendar_views
 

@@ -15,7 +15,7 @@ from prometheus_client.core import (
     HistogramMetricFamily,
 )
 
-from inbox.models import WebhookEvent
+from networks.models import WebhookEvent
 from publishing.models import Attempt, Publication
 from publishing.selectors import not_picked_up_count, scheduler_last_beat
 

@@ -3,7 +3,7 @@
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from publishing.networks.checks import Problem
+from networks.checks import Problem
 
 
 def post_problems(*, post) -> list[Problem]:
@@ -11,7 +11,7 @@ def post_problems(*, post) -> list[Problem]:
 
     Works on a revision's copy of the post (its children in memory).
     """
-    from publishing.networks.common import variant_problems
+    from networks.common import variant_problems
 
     from .selectors import period_at
 

@@ -12,10 +12,6 @@ class PublishingConfig(AppConfig):
     def ready(self) -> None:
         from wagtail.signals import published
 
-        from .networks import redaction
         from .signals import post_approved
-
-        # Every log record of every process (web, worker, beat) is cut of secrets.
-        redaction.install()
 
         published.connect(post_approved, dispatch_uid="publishing_post_approved")

@@ -58,7 +58,7 @@ class BroadcastSetup(models.Model):
         CHANNEL = "channel", _("WhatsApp Channel, posted by its administrators")
 
     account = models.OneToOneField(
-        "publishing.SocialAccount",
+        "networks.SocialAccount",
         verbose_name=_("account"),
         on_delete=models.CASCADE,
         related_name="broadcast_setup",
@@ -153,7 +153,7 @@ class Subscriber(models.Model):
         WEB_FORM = "web form", _("Web form")
 
     account = models.ForeignKey(
-        "publishing.SocialAccount",
+        "networks.SocialAccount",
         verbose_name=_("account"),
         on_delete=models.CASCADE,
         related_name="whatsapp_subscribers",
@@ -213,7 +213,7 @@ class Delivery(models.Model):
     RANK = {"": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
     account = models.ForeignKey(
-        "publishing.SocialAccount",
+        "networks.SocialAccount",
         verbose_name=_("account"),
         on_delete=models.CASCADE,
         related_name="whatsapp_deliveries",

@@ -14,9 +14,10 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from networks.base import Inbound, NetworkError
+from networks.models import SocialAccount
+
 from .broadcast import BroadcastSetup, Delivery, Subscriber, phone_normalize
-from .models import SocialAccount
-from .networks.base import Inbound, NetworkError
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +126,7 @@ def leaving_request(text: str) -> Leaving:
 
 
 def _network():
-    from . import networks
+    import networks
 
     return networks.get("whatsapp")
 

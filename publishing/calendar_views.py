@@ -24,6 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from cms.models import Campaign, Post
+from networks.models import Network, SocialAccount
 
 from . import services
 from .calendar import (
@@ -36,7 +37,7 @@ from .calendar import (
     ical_feed,
     status_choices,
 )
-from .models import Network, Publication, SocialAccount
+from .models import Publication
 
 VIEWS = ("month", "week", "list", "timeline")
 LIST_PAGE_SIZE = 50

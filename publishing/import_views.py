@@ -17,8 +17,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from networks.models import SocialAccount
+
 from . import imports
-from .models import ImportJob, SocialAccount
+from .models import ImportJob
 
 PERMISSION = "cms.add_post"
 RECENT_JOBS = 10

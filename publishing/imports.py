@@ -19,8 +19,11 @@ from django.utils.translation import gettext_lazy as _
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from .models import ImportJob, Network, SocialAccount, Variant
-from .networks.checks import Draft, check_text
+from cms.models import Variant
+from networks.checks import Draft, check_text
+from networks.models import Network, SocialAccount
+
+from .models import ImportJob
 
 MAX_ROWS = 1000
 MAX_BYTES = 2 * 1024 * 1024

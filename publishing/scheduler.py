@@ -34,12 +34,13 @@ from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from networks import budget
+from networks.models import SocialAccount
+from networks.redaction import redact
 from policies.checks import sending_problem
 from policies.selectors import period_at
 
-from . import budget
-from .models import Attempt, Publication, SocialAccount
-from .networks.redaction import redact
+from .models import Attempt, Publication
 from .selectors import due_publications
 from .signals import publication_failed
 
@@ -432,8 +433,8 @@ def publication_send_claimed(*, publication: Publication, variant) -> Publicatio
     the claim's checks). Network failures never raise here: they are read from the
     publication's state and its attempts.
     """
-    from . import networks
-    from .networks.base import (
+    import networks
+    from networks.base import (
         AuthExpired,
         Duplicate,
         NetworkError,
@@ -618,9 +619,9 @@ def administrators_alert(*, subject: str, message: str) -> int:
 
 def accounts_refresh(*, now: datetime) -> int:
     """Renew the tokens that expire within the next hours; return how many were renewed."""
-    from . import networks
-    from .networks.base import AuthExpired, NetworkError
-    from .services import accounts_save_grants
+    import networks
+    from networks.base import AuthExpired, NetworkError
+    from networks.services import accounts_save_grants
 
     ahead = timedelta(hours=settings.CRIEUR_TOKEN_REFRESH_AHEAD_HOURS)
     renewed = 0
@@ -662,9 +663,9 @@ def publications_reconcile_stale(*, now: datetime) -> int:
 def _look_up(publication: Publication, *, since: datetime):
     """The publication's post on the network, if it is there (raises NetworkError when
     the network cannot be asked)."""
-    from . import networks
-    from .networks.base import NetworkError
-    from .networks.outgoing import outgoing_parts
+    import networks
+    from networks.base import NetworkError
+    from networks.outgoing import outgoing_parts
 
     variant = _approved_variant(publication)
     if variant is None:
@@ -689,7 +690,7 @@ def publication_reconcile(*, publication_id: int, now: datetime | None = None):
     Found: published. Not there and nothing of it sent: back to the schedule (or missed).
     Partly sent, or the network cannot say: unconfirmed, for a person to check.
     """
-    from .networks.base import NetworkError
+    from networks.base import NetworkError
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -828,7 +829,7 @@ def publication_retry(*, publication: Publication, by) -> Publication:
     """
     from django.core.exceptions import ValidationError
 
-    from .networks.base import NetworkError
+    from networks.base import NetworkError
 
     publication = Publication.objects.select_related("account", "revision").get(pk=publication.pk)
     if publication.state not in Publication.NEEDS_A_PERSON:

@@ -6,9 +6,11 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import Heartbeat, Publication, SocialAccount
-from .networks.checks import NETWORK_NAMES, Draft, ImageInfo, check_text, text_length
-from .networks.limits import LIMITS
+from networks.checks import NETWORK_NAMES, Draft, ImageInfo, check_text, text_length
+from networks.limits import LIMITS
+from networks.models import SocialAccount
+
+from .models import Heartbeat, Publication
 from .services import SCHEDULER
 
 # Beyond this, the dashboard says the scheduler is not running.
@@ -89,7 +91,7 @@ class VariantReport:
 def post_network_reports(*, post) -> list[VariantReport]:
     """For each network version of the post, its length as the network counts it and its
     problems; works on an unsaved or revision copy of the post (in-memory children)."""
-    from .networks.common import variant_draft, variant_problems
+    from networks.common import variant_draft, variant_problems
 
     reports = []
     for variant in post.variants.all():
@@ -115,7 +117,7 @@ def post_network_reports(*, post) -> list[VariantReport]:
 
 def live_check(*, network: str, text: str, alt_texts: list[str], video: bool, format: str) -> dict:
     """What the editor's live counter shows for one version while it is typed."""
-    from .networks.outgoing import x_thread_preview
+    from networks.outgoing import x_thread_preview
 
     images = [ImageInfo(format="jpeg", width=1080, height=1080, alt_text=a) for a in alt_texts]
     draft = Draft(text=text, images=images, video=video)

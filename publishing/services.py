@@ -1,18 +1,15 @@
 """Changing publishing state: heartbeats, credentials, connecting accounts, sending."""
 
-import base64
-import hashlib
-import secrets
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from networks.models import SocialAccount
 from policies.checks import sending_problem
 
-from .models import Heartbeat, Publication, SocialAccount
+from .models import Heartbeat, Publication
 
 SCHEDULER = "scheduler"
 
@@ -25,25 +22,6 @@ def heartbeat_record(*, name: str = SCHEDULER) -> Heartbeat:
         if not updated:
             Heartbeat.objects.get_or_create(name=name, defaults={"beat_at": now, "count": 1})
     return Heartbeat.objects.get(name=name)
-
-
-def credentials_key_rotate() -> int:
-    """Re-encrypt every account's credentials with the first key; return how many.
-
-    Loading decrypts with whichever listed key fits; saving encrypts with the first.
-    Run it after putting the new key first in CRIEUR_CREDENTIALS_KEYS; then the old key
-    can be removed from the list.
-    """
-    from .models import SocialAccount
-
-    rotated = 0
-    with transaction.atomic():
-        for account in (
-            SocialAccount.objects.select_for_update().exclude(credentials="").order_by("pk")
-        ):
-            account.save(update_fields=["credentials"])
-            rotated += 1
-    return rotated
 
 
 # -- Sending ----------------------------------------------------------------------------
@@ -96,84 +74,6 @@ def post_send_now(*, post, by) -> list[Publication]:
 # -- Connecting accounts ----------------------------------------------------------------
 
 # OAuth provider → the network module that runs its flow (Meta's gives Pages and Instagram).
-OAUTH_PROVIDERS = {"x": "x", "meta": "facebook", "linkedin": "linkedin"}
-_SESSION_KEY = "crieur_oauth"
-
-
-def account_connect_start(*, provider: str, redirect_uri: str, session) -> str:
-    """Where to send the administrator to authorize Crieur (OAuth 2 with PKCE)."""
-    from . import networks
-
-    state = secrets.token_urlsafe(24)
-    verifier = secrets.token_urlsafe(64)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-    session[_SESSION_KEY] = {"provider": provider, "state": state, "verifier": verifier}
-    return networks.get(OAUTH_PROVIDERS[provider]).authorization_url(
-        redirect_uri=redirect_uri,
-        state=state,
-        code_challenge=challenge.decode().rstrip("="),
-    )
-
-
-def account_connect_finish(*, provider: str, params, redirect_uri: str, session) -> list:
-    """Finish the OAuth flow: check the state, exchange the code, save the accounts."""
-    from . import networks
-
-    pending = session.pop(_SESSION_KEY, None)
-    if params.get("error"):
-        raise ValidationError(
-            gettext("The network did not authorize Crieur (%(error)s): nothing was connected.")
-            % {"error": params.get("error_description") or params.get("error")}
-        )
-    if (
-        not pending
-        or pending.get("provider") != provider
-        or not params.get("state")
-        or not secrets.compare_digest(pending["state"], params["state"])
-    ):
-        raise ValidationError(
-            gettext(
-                "This authorization does not match the one started here (expired or opened "
-                "in another window): start the connection again."
-            )
-        )
-    grants = networks.get(OAUTH_PROVIDERS[provider]).connect(
-        code=params.get("code", ""), redirect_uri=redirect_uri, code_verifier=pending["verifier"]
-    )
-    return accounts_save_grants(grants=grants)
-
-
-def account_connect_whatsapp(*, phone_number_id: str, waba_id: str, access_token: str) -> list:
-    from . import networks
-
-    grant = networks.get("whatsapp").connect_with_token(
-        phone_number_id=phone_number_id.strip(),
-        access_token=access_token.strip(),
-        waba_id=waba_id.strip(),
-    )
-    return accounts_save_grants(grants=[grant])
-
-
-def accounts_save_grants(*, grants) -> list[SocialAccount]:
-    """Create or update one connected account per grant; tokens are stored encrypted."""
-    accounts = []
-    with transaction.atomic():
-        for grant in grants:
-            account, _created = SocialAccount.objects.select_for_update().get_or_create(
-                network=grant.network,
-                remote_id=grant.remote_id,
-                defaults={"display_name": grant.display_name},
-            )
-            account.display_name = grant.display_name or account.display_name
-            account.handle = grant.handle
-            account.credentials = grant.credentials
-            account.token_expires_at = grant.token_expires_at
-            account.status = SocialAccount.Status.CONNECTED
-            account.save()
-            accounts.append(account)
-    return accounts
-
-
 # -- Scheduling and the calendar ------------------------------------------------------------
 
 

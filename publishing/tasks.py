@@ -3,14 +3,16 @@
 from celery import shared_task
 from celery.signals import worker_process_init
 
-from . import budget, scheduler
+from networks import budget
+
+from . import scheduler
 
 
 @worker_process_init.connect
 def networks_load(**kwargs) -> None:
     """A new worker process loads the networks' client libraries at once: otherwise its
     first publications wait for those imports and go out late."""
-    from . import networks
+    import networks
 
     for name in networks.MODULES:
         networks.get(name)

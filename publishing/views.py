@@ -3,11 +3,9 @@ and the live count of a network version as the editor types."""
 
 import json
 
-import requests
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
+from django.http import HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -16,105 +14,17 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from cms.models import Post
+from networks import config
+from networks.models import SocialAccount
 
 from . import services
-from .models import Publication, SocialAccount
-from .networks import config
-from .networks.base import NetworkError
+from .models import Publication
 from .selectors import live_check
 
 
 def _require(request, permission: str) -> None:
     if not request.user.has_perm(permission):
         raise PermissionDenied
-
-
-class WhatsAppConnectForm(forms.Form):
-    phone_number_id = forms.CharField(
-        label=_("Phone number ID"),
-        max_length=64,
-        help_text=_("In Meta's WhatsApp Manager, under API setup."),
-    )
-    waba_id = forms.CharField(label=_("WhatsApp Business account ID"), max_length=64)
-    access_token = forms.CharField(
-        label=_("Access token (system user)"),
-        widget=forms.PasswordInput(render_value=False),
-        help_text=_("Stored encrypted; never shown again."),
-    )
-
-
-def connect(request):
-    """Connect a network account: OAuth for X, Meta and LinkedIn; a token for WhatsApp."""
-    _require(request, "publishing.add_socialaccount")
-    form = WhatsAppConnectForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            accounts = services.account_connect_whatsapp(**form.cleaned_data)
-        except NetworkError as error:
-            form.add_error(
-                None,
-                _("WhatsApp refused this phone number and token: %(reason)s")
-                % {"reason": error.message},
-            )
-        else:
-            messages.success(
-                request,
-                _("Connected: %(accounts)s.") % {"accounts": ", ".join(map(str, accounts))},
-            )
-            return redirect("wagtailsnippets_publishing_socialaccount:list")
-    return TemplateResponse(
-        request,
-        "publishing/connect.html",
-        {
-            "providers": services.OAUTH_PROVIDERS,
-            "whatsapp_form": form,
-            "sandbox": bool(config.sandbox_url()),
-        },
-    )
-
-
-def connect_start(request, provider):
-    _require(request, "publishing.add_socialaccount")
-    if provider not in services.OAUTH_PROVIDERS:
-        raise Http404
-    callback = request.build_absolute_uri(reverse("publishing_connect_callback", args=[provider]))
-    return redirect(
-        services.account_connect_start(
-            provider=provider, redirect_uri=callback, session=request.session
-        )
-    )
-
-
-def connect_callback(request, provider):
-    _require(request, "publishing.add_socialaccount")
-    if provider not in services.OAUTH_PROVIDERS:
-        raise Http404
-    callback = request.build_absolute_uri(reverse("publishing_connect_callback", args=[provider]))
-    try:
-        accounts = services.account_connect_finish(
-            provider=provider,
-            params=request.GET,
-            redirect_uri=callback,
-            session=request.session,
-        )
-    except (ValidationError, NetworkError) as error:
-        reason = error.message if isinstance(error, NetworkError) else " ".join(error.messages)
-        messages.error(request, reason)
-        return redirect("publishing_connect")
-    if not accounts:
-        messages.warning(
-            request,
-            _(
-                "The authorization worked but gave access to no account: check that your "
-                "profile administers the page or organisation, then try again."
-            ),
-        )
-    else:
-        messages.success(
-            request,
-            _("Connected: %(accounts)s.") % {"accounts": ", ".join(map(str, accounts))},
-        )
-    return redirect("wagtailsnippets_publishing_socialaccount:list")
 
 
 def send_now(request, post_id):
@@ -131,53 +41,6 @@ def send_now(request, post_id):
             messages.error(request, " ".join(error.messages))
     context["sandbox"] = bool(config.sandbox_url())
     return TemplateResponse(request, "publishing/send_now.html", context)
-
-
-def sandbox_page(request):
-    """What each sandbox network received: the demo's "what the network got"."""
-    _require(request, "publishing.view_socialaccount")
-    base = config.sandbox_url()
-    if not base:
-        raise Http404
-    network = request.GET.get("network", "")
-    show_all = request.GET.get("all") == "1"
-    error = ""
-    received = []
-    try:
-        answer = requests.get(
-            f"{base}/_sandbox/received", params={"network": network}, timeout=config.timeout()
-        )
-        answer.raise_for_status()
-        received = answer.json()["received"]
-    except (requests.RequestException, ValueError, KeyError) as failure:
-        error = _(
-            "The sandbox networks do not answer at %(url)s (%(error)s): start them with bin/demo."
-        ) % {"url": base, "error": failure}
-    if not show_all:
-        received = [r for r in received if r["method"] in ("POST", "PUT", "DELETE")]
-    for item in received:
-        item["linkedin_version"] = item["headers"].get("linkedin-version", "")
-        body = item.get("json") if item.get("json") is not None else item.get("form")
-        item["body_pretty"] = json.dumps(body, indent=2, ensure_ascii=False) if body else ""
-        item["response_pretty"] = (
-            json.dumps(item.get("response"), indent=2, ensure_ascii=False)
-            if item.get("response") is not None
-            else ""
-        )
-    received.reverse()  # newest first
-    return TemplateResponse(
-        request,
-        "publishing/sandbox.html",
-        {
-            "received": received[:200],
-            "count": len(received),
-            "error": error,
-            "network": network,
-            "show_all": show_all,
-            "networks": ["x", "facebook", "instagram", "linkedin", "whatsapp"],
-            "sandbox_url": base,
-        },
-    )
 
 
 @require_POST

@@ -9,7 +9,6 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.panels import FieldPanel
 from wagtail.admin.ui.components import Component
 from wagtail.admin.widgets.button import Button
 from wagtail.log_actions import LogFormatter
@@ -18,31 +17,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from . import views
 from .broadcast import BroadcastSetup, Subscriber
-from .models import SocialAccount
-from .networks import config
 from .selectors import scheduler_health
-
-
-class SocialAccountViewSet(SnippetViewSet):
-    model = SocialAccount
-    icon = "globe"
-    menu_label = _("Network accounts")
-    add_to_settings_menu = True
-    list_display = ["display_name", "network", "handle", "status"]
-    list_filter = ["network", "status"]
-    search_fields = ["display_name", "handle"]
-    ordering = ["network", "display_name"]
-    panels = [
-        FieldPanel("network"),
-        FieldPanel("display_name"),
-        FieldPanel("handle"),
-        FieldPanel("remote_id"),
-        FieldPanel("status"),
-        FieldPanel("token_expires_at"),
-    ]
-
-
-register_snippet(SocialAccountViewSet)
 
 
 class SchedulerHealthPanel(Component):
@@ -120,24 +95,12 @@ def add_scheduler_health_panel(request, panels):
 @hooks.register("register_admin_urls")
 def publishing_admin_urls():
     return [
-        path("publishing/connect/", views.connect, name="publishing_connect"),
-        path(
-            "publishing/connect/<str:provider>/",
-            views.connect_start,
-            name="publishing_connect_start",
-        ),
-        path(
-            "publishing/connect/<str:provider>/callback/",
-            views.connect_callback,
-            name="publishing_connect_callback",
-        ),
         path("publishing/send-now/<int:post_id>/", views.send_now, name="publishing_send_now"),
         path(
             "publishing/post/<int:post_id>/cancel-publications/",
             views.post_publications_cancel,
             name="publishing_post_publications_cancel",
         ),
-        path("publishing/sandbox/", views.sandbox_page, name="publishing_sandbox"),
         path(
             "publishing/publication/<int:publication_id>/retry/",
             views.publication_retry,
@@ -153,38 +116,14 @@ def publishing_admin_urls():
 
 
 class PermissionMenuItem(MenuItem):
-    def __init__(self, *args, permission, sandbox_only=False, **kwargs):
+    """A menu item shown to those with one permission."""
+
+    def __init__(self, *args, permission, **kwargs):
         super().__init__(*args, **kwargs)
         self.permission = permission
-        self.sandbox_only = sandbox_only
 
     def is_shown(self, request):
-        if self.sandbox_only and not config.sandbox_url():
-            return False
         return request.user.has_perm(self.permission)
-
-
-@hooks.register("register_settings_menu_item")
-def connect_menu_item():
-    return PermissionMenuItem(
-        _("Connect an account"),
-        reverse("publishing_connect"),
-        icon_name="link",
-        order=150,
-        permission="publishing.add_socialaccount",
-    )
-
-
-@hooks.register("register_admin_menu_item")
-def sandbox_menu_item():
-    return PermissionMenuItem(
-        _("Sandbox networks"),
-        reverse("publishing_sandbox"),
-        icon_name="globe",
-        order=900,
-        permission="publishing.view_socialaccount",
-        sandbox_only=True,
-    )
 
 
 @hooks.register("register_snippet_listing_buttons")

@@ -49,7 +49,7 @@ def image(db):
 
 @pytest.fixture(scope="session")
 def _sandbox_server():
-    from publishing.sandbox.core import Sandbox
+    from networks.sandbox.core import Sandbox
 
     server = Sandbox(secrets=SANDBOX_SECRETS, timeout_hold=1.0, seed=7).start()
     yield server
@@ -71,7 +71,7 @@ def sandbox(_sandbox_server, settings):
     The real client libraries reach it through their own HTTP sessions; the client
     timeout is short so that the "timeout" fault (answer held 1 s) is quick.
     """
-    from publishing import budget
+    from networks import budget
 
     _sandbox_server.reset()
     _sandbox_server.webhook_urls = {}

@@ -9,8 +9,8 @@ from django.core.files.images import ImageFile
 from PIL import Image as PILImage
 from wagtail.images.models import Image
 
-from cms.models import Campaign, Post, PostImage, Territory
-from publishing.models import SocialAccount, Variant
+from cms.models import Campaign, Post, PostImage, Territory, Variant
+from networks.models import SocialAccount
 
 PASSWORD = "correct horse battery staple"
 

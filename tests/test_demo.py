@@ -3,9 +3,9 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from cms.demo import DEMO_PASSWORD, FIVE_NETWORKS_TITLE, PEOPLE, demo_load
 from cms.models import Campaign, Post
-from publishing.models import SocialAccount
+from demo.loader import DEMO_PASSWORD, FIVE_NETWORKS_TITLE, PEOPLE, demo_load
+from networks.models import SocialAccount
 from workflows.roles import ROLES
 
 pytestmark = pytest.mark.django_db

@@ -23,6 +23,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    "networks",
     "cms",
     "publishing",
     "inbox",
@@ -30,6 +31,7 @@ INSTALLED_APPS = [
     "policies",
     "templates",
     "people",
+    "demo",
     # workflows comes after the apps whose permissions its role bootstrap assigns.
     "workflows",
     "wagtail.contrib.settings",
@@ -107,13 +109,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 
-# Fernet keys for network credentials at rest (publishing.crypto): first encrypts, all decrypt.
+# Fernet keys for network credentials at rest (networks.crypto): first encrypts, all decrypt.
 CRIEUR_CREDENTIALS_KEYS = env.list("CRIEUR_CREDENTIALS_KEYS", default=[])
 
 # Prometheus scrapes /metrics/ with this as its Bearer token; empty: there is no /metrics/.
 CRIEUR_METRICS_TOKEN = env.str("CRIEUR_METRICS_TOKEN", default="")
 
-# The networks (publishing.networks.config). With CRIEUR_SANDBOX_URL set, every network
+# The networks (networks.config). With CRIEUR_SANDBOX_URL set, every network
 # address points into the sandbox emulators; an explicit CRIEUR_*_URL wins over it.
 CRIEUR_SANDBOX_URL = env.str("CRIEUR_SANDBOX_URL", default="")
 CRIEUR_X_API_URL = env.str("CRIEUR_X_API_URL", default="")

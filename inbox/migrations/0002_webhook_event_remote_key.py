@@ -9,7 +9,7 @@ KEY_MAX = 255
 
 
 def item_key(*identity) -> str:
-    """As inbox.webhooks.item_key when this migration was written (kept frozen here)."""
+    """As networks.webhooks.item_key when this migration was written (kept frozen here)."""
     key = ":".join(str(part) for part in identity)
     if len(key) > KEY_MAX:
         key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()

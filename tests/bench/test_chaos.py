@@ -2,9 +2,9 @@
 
 import pytest
 
+import networks
 from bench._stack import NETWORKS, Run, make_posts, schedule, setup_accounts
 from bench.chaos import creations
-from publishing import networks
 from publishing.models import Publication
 from tests.factories import ImageFactory, jpeg_file
 

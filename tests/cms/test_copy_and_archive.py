@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import ModelLogEntry, WorkflowState
 
-from cms.models import Post, PostImage
-from publishing.models import Publication, Variant
+from cms.models import Post, PostImage, Variant
+from publishing.models import Publication
 from tests.factories import ImageFactory, PostFactory
 from tests.forms import post_form_data
 from workflows import roles

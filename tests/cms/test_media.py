@@ -11,8 +11,8 @@ from django.utils import timezone
 from wagtail.documents.models import Document
 from wagtail.models import Collection, Workflow
 
-from cms.models import Post, PostImage
-from publishing.models import Publication, Variant
+from cms.models import Post, PostImage, Variant
+from publishing.models import Publication
 from tests.factories import ImageFactory, PostFactory, SocialAccountFactory, png_file
 from workflows import roles
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 from wagtail.models import Workflow
 
-from cms.models import Post
-from publishing.models import Publication, Variant
+from cms.models import Post, Variant
+from publishing.models import Publication
 from tests.e2e.conftest import login
 from tests.factories import PASSWORD, PostFactory, SocialAccountFactory, UserFactory
 from workflows import roles

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from inbox.webhooks import item_key
+from networks.webhooks import item_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,7 +8,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from inbox.models import WebhookEvent
+from networks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -303,14 +303,14 @@ def test_a_signed_body_that_is_no_event_is_refused_logged_and_not_stored(
 ):
     url = reverse("webhook", args=[source])
 
-    with caplog.at_level("WARNING", logger="inbox.webhooks"):
+    with caplog.at_level("WARNING", logger="networks.webhooks"):
         answers = [
             client.post(url, body, content_type="application/json", **signed(source, body))
             for _ in range(2)
         ]
 
     assert [answer.status_code for answer in answers] == [400, 400]
-    assert len([r for r in caplog.records if r.name == "inbox.webhooks"]) == 2
+    assert len([r for r in caplog.records if r.name == "networks.webhooks"]) == 2
     assert not WebhookEvent.objects.exists()
 
 

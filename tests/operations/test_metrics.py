@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from inbox.models import WebhookEvent
+from networks.models import WebhookEvent
 from publishing.models import Attempt, Publication
 from publishing.services import heartbeat_record
 

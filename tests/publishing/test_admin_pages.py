@@ -84,7 +84,7 @@ def test_the_sandbox_page_shows_what_each_network_received_escaped(client, roles
     requests.post(f"{sandbox.url}/x/2/echo", json={"text": "<script>alert(1)</script>"}, timeout=5)
     client.force_login(roles_people[roles.ADMINISTRATOR.key])
 
-    response = client.get(reverse("publishing_sandbox"))
+    response = client.get(reverse("networks_sandbox"))
 
     content = response.content.decode()
     assert response.status_code == 200
@@ -100,7 +100,7 @@ def test_the_sandbox_page_says_how_to_start_the_sandbox_when_it_is_down(
     client.force_login(roles_people[roles.ADMINISTRATOR.key])
 
     with translation.override("fr"):
-        response = client.get(reverse("publishing_sandbox"))
+        response = client.get(reverse("networks_sandbox"))
 
     assert "bin/demo" in response.content.decode()
 

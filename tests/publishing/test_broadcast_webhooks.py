@@ -9,9 +9,9 @@ import pytest
 import requests
 from django.utils import timezone, translation
 
+import networks
 from cms.models import Theme
-from inbox.models import WebhookEvent
-from publishing import networks
+from networks.models import WebhookEvent
 from publishing.broadcast import BroadcastSetup, Subscriber
 from publishing.broadcast_services import segment_for
 from tests.factories import SocialAccountFactory, TerritoryFactory, post_with_variant

@@ -7,7 +7,8 @@ import pytest
 from django.core.cache.backends.locmem import LocMemCache
 from django.utils import timezone
 
-from publishing import budget, scheduler
+from networks import budget
+from publishing import scheduler
 from publishing.models import Publication
 from tests.factories import SocialAccountFactory
 from tests.publishing.test_scheduler import schedule

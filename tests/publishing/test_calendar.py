@@ -14,10 +14,10 @@ from django.utils import translation
 from django.utils.translation import gettext
 from wagtail.models import ModelLogEntry
 
-from cms.models import Post
+from cms.models import Post, Variant
 from policies.models import Period
 from publishing.calendar import calendar_entries, text_colour_on
-from publishing.models import Publication, Variant
+from publishing.models import Publication
 from tests.factories import CampaignFactory, PostFactory, SocialAccountFactory
 from workflows import roles
 

@@ -10,7 +10,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 
-from publishing.models import SocialAccount
+from networks.models import SocialAccount
 from workflows import roles
 
 pytestmark = pytest.mark.django_db
@@ -56,13 +56,13 @@ def test_an_administrator_connects_accounts_through_the_oauth_flow(
 ):
     client.force_login(roles_people[roles.ADMINISTRATOR.key])
 
-    start = client.get(reverse("publishing_connect_start", args=[provider]))
+    start = client.get(reverse("networks_connect_start", args=[provider]))
     assert start.status_code == 302 and start.url.startswith(sandbox.url)
     back = urlsplit(consent(start.url))
     done = client.get(f"{back.path}?{back.query}")
 
     assert done.status_code == 302
-    assert done.url == reverse("wagtailsnippets_publishing_socialaccount:list")
+    assert done.url == reverse("wagtailsnippets_networks_socialaccount:list")
     accounts = SocialAccount.objects.filter(network__in=networks)
     assert {a.network for a in accounts} == networks
     for account in accounts:
@@ -70,7 +70,7 @@ def test_an_administrator_connects_accounts_through_the_oauth_flow(
         assert account.credentials["access_token"]
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT credentials FROM publishing_socialaccount WHERE id = %s", [account.pk]
+                "SELECT credentials FROM networks_socialaccount WHERE id = %s", [account.pk]
             )
             raw = cursor.fetchone()[0]
         assert account.credentials["access_token"] not in raw
@@ -78,11 +78,11 @@ def test_an_administrator_connects_accounts_through_the_oauth_flow(
 
 def test_a_callback_with_a_forged_state_connects_nothing(client, roles_people, sandbox):
     client.force_login(roles_people[roles.ADMINISTRATOR.key])
-    client.get(reverse("publishing_connect_start", args=["x"]))
+    client.get(reverse("networks_connect_start", args=["x"]))
 
     with translation.override("fr"):
         response = client.get(
-            reverse("publishing_connect_callback", args=["x"]) + "?code=abc&state=forged",
+            reverse("networks_connect_callback", args=["x"]) + "?code=abc&state=forged",
             follow=True,
         )
 
@@ -93,11 +93,11 @@ def test_a_callback_with_a_forged_state_connects_nothing(client, roles_people, s
 
 def test_a_refused_authorization_says_so(client, roles_people, sandbox):
     client.force_login(roles_people[roles.ADMINISTRATOR.key])
-    client.get(reverse("publishing_connect_start", args=["linkedin"]))
+    client.get(reverse("networks_connect_start", args=["linkedin"]))
 
     with translation.override("fr"):
         response = client.get(
-            reverse("publishing_connect_callback", args=["linkedin"])
+            reverse("networks_connect_callback", args=["linkedin"])
             + "?error=user_cancelled_authorize&error_description=annulé",
             follow=True,
         )
@@ -109,7 +109,7 @@ def test_a_refused_authorization_says_so(client, roles_people, sandbox):
 def test_community_managers_cannot_connect_accounts(client, roles_people, sandbox):
     client.force_login(roles_people[roles.COMMUNITY_MANAGER.key])
 
-    response = client.get(reverse("publishing_connect_start", args=["x"]))
+    response = client.get(reverse("networks_connect_start", args=["x"]))
 
     assert response.status_code == 302
     assert not response.url.startswith(sandbox.url)

@@ -5,7 +5,7 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.db import connection
 
-from publishing.models import Network, SocialAccount
+from networks.models import Network, SocialAccount
 
 pytestmark = pytest.mark.django_db
 
@@ -14,9 +14,7 @@ TOKEN = "EAAG-very-secret-page-token-123"
 
 def raw_column(account):
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT credentials FROM publishing_socialaccount WHERE id = %s", [account.pk]
-        )
+        cursor.execute("SELECT credentials FROM networks_socialaccount WHERE id = %s", [account.pk])
         return cursor.fetchone()[0]
 
 

@@ -15,9 +15,10 @@ from django.utils import translation
 from django.utils.html import escape
 
 from cms.models import Post
+from networks.models import SocialAccount
 from policies.models import Period
 from publishing import imports
-from publishing.models import ImportJob, SocialAccount
+from publishing.models import ImportJob
 from publishing.tasks import import_run_task
 from tests.factories import CampaignFactory, SocialAccountFactory, UserFactory
 from workflows import roles

@@ -6,11 +6,10 @@ from django.urls import reverse
 from django.utils.html import escape
 from wagtail.models import Revision
 
-from cms.models import Post, PostImage
-from publishing.models import Variant
-from publishing.networks.common import variant_problems
-from publishing.networks.outgoing import outgoing_parts
-from publishing.networks.text import split_thread
+from cms.models import Post, PostImage, Variant
+from networks.common import variant_problems
+from networks.outgoing import outgoing_parts
+from networks.text import split_thread
 from publishing.previews import post_network_previews
 from tests.factories import ImageFactory, PostFactory, jpeg_file
 from tests.forms import post_form_data

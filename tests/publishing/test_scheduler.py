@@ -9,8 +9,10 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
-from publishing import budget, scheduler
-from publishing.models import Attempt, Publication, SocialAccount
+from networks import budget
+from networks.models import SocialAccount
+from publishing import scheduler
+from publishing.models import Attempt, Publication
 from tests.factories import UserFactory
 from tests.publishing.test_send_now import approved_post
 from workflows import roles
@@ -308,7 +310,7 @@ def test_a_stale_claim_is_reconciled_found_on_the_network(sandbox, five_accounts
     post = approved_post({"x": x}, texts={"x": "Déjà parti"})
     publication = schedule(post, x, timezone.now())
     # A worker sent it, then died before writing the answer down.
-    from publishing import networks
+    import networks
 
     variant = post.live_revision.as_object().variants.first()
     networks.get("x").publish(variant, key="crieur-dead")

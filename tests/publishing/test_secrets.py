@@ -21,9 +21,9 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
+from networks import base, config
 from publishing import scheduler
 from publishing.models import Publication
-from publishing.networks import base, config
 from tests.factories import UserFactory, post_with_variant
 from workflows import roles
 

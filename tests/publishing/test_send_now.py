@@ -3,8 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from cms.models import Post, PostImage
-from publishing.models import Attempt, Publication, SocialAccount, Variant
+from cms.models import Post, PostImage, Variant
+from networks.models import SocialAccount
+from publishing.models import Attempt, Publication
 from tests.factories import ImageFactory, jpeg_file
 from workflows import roles
 

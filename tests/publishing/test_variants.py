@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from cms.models import Post
-from publishing.models import Network, SocialAccount, Variant
+from cms.models import Post, Variant
+from networks.models import Network, SocialAccount
 from tests.factories import PostFactory
 from tests.forms import post_form_data
 from workflows import roles

@@ -181,7 +181,7 @@ def test_the_demo_verify_token_is_not_the_meta_app_secret():
     result = _run_production(
         {"DJANGO_SETTINGS_MODULE": "crieur.settings.dev"},
         "-c",
-        "from django.conf import settings; from publishing.networks import config; "
+        "from django.conf import settings; from networks import config; "
         "print(settings.CRIEUR_WHATSAPP_VERIFY_TOKEN != config.client('meta')[1] != '')",
     )
 

@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
-from cms.models import Post
-from publishing.models import Publication, Variant
+from cms.models import Post, Variant
+from publishing.models import Publication
 from tests.factories import PostFactory
 from workflows import roles
 from workflows.services import round_decide

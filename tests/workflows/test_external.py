@@ -14,8 +14,8 @@ from django.utils.html import escape
 from django.utils.translation import gettext
 from wagtail.models import TaskState, Workflow, WorkflowState
 
-from cms.models import Post
-from publishing.models import Network, SocialAccount, Variant
+from cms.models import Post, Variant
+from networks.models import Network, SocialAccount
 from tests.factories import PostFactory
 from workflows import roles
 from workflows.external import (

@@ -67,7 +67,7 @@ def can_manage_users(client, author):
 
 
 def can_manage_accounts(client, author):
-    url = reverse("wagtailsnippets_publishing_socialaccount:list")
+    url = reverse("wagtailsnippets_networks_socialaccount:list")
     return client.get(url).status_code == 200
 
 

@@ -10,8 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from wagtail.models import TaskState, Workflow, WorkflowState, WorkflowTask
 
-from cms.models import Post
-from publishing.models import Variant
+from cms.models import Post, Variant
 from tests.factories import PostFactory, UserFactory
 from tests.forms import post_form_data
 from workflows import roles

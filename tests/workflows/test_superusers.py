@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 from wagtail.models import ModelLogEntry
 
-from cms.models import Post
-from publishing.models import Publication, Variant
+from cms.models import Post, Variant
+from publishing.models import Publication
 from tests.factories import PASSWORD, PostFactory, UserFactory
 from tests.forms import post_form_data
 from workflows import roles

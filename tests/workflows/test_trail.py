@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext, pgettext
 
-from cms.models import Post
-from publishing.models import Publication, Variant
+from cms.models import Post, Variant
+from publishing.models import Publication
 from tests.factories import PostFactory, UserFactory
 from workflows import roles
 from workflows.models import Decision

@@ -3,7 +3,7 @@
 import pytest
 from django.utils import translation
 
-from publishing.networks.checks import Draft, ImageInfo, check_text
+from networks.checks import Draft, ImageInfo, check_text
 
 JPEG = ImageInfo("jpeg", 1080, 1080, "Le lac au coucher du soleil")
 

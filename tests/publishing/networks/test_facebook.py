@@ -15,9 +15,9 @@ from django.core.files.base import ContentFile
 from facebook_business.exceptions import FacebookRequestError
 from wagtail.documents.models import Document
 
-from publishing import networks
-from publishing.networks import meta
-from publishing.networks.base import (
+import networks
+from networks import meta
+from networks.base import (
     AuthExpired,
     Duplicate,
     RateLimited,
@@ -559,10 +559,10 @@ def test_a_malformed_comment_is_skipped_and_logged_and_the_others_kept(
     del broken[missing]
     objects["broken"] = broken
 
-    with caplog.at_level("WARNING", logger="publishing.networks.meta"):
+    with caplog.at_level("WARNING", logger="networks.meta"):
         found = facebook.fetch_replies(page, None)
 
     assert [item.remote_id for item in found] == [first, second]
-    [line] = [r for r in caplog.records if r.name == "publishing.networks.meta"]
+    [line] = [r for r in caplog.records if r.name == "networks.meta"]
     assert line.getMessage().startswith("facebook: skipped a comment without")
     assert "stationnement" not in line.getMessage()  # its keys, not what was written

@@ -9,8 +9,8 @@ import requests
 from django.core.files.base import ContentFile
 from wagtail.documents.models import Document
 
-from publishing import networks
-from publishing.networks.base import (
+import networks
+from networks.base import (
     AuthExpired,
     Duplicate,
     RateLimited,
@@ -481,10 +481,10 @@ def test_a_malformed_comment_is_skipped_and_logged_and_the_others_kept(
     del broken[missing]
     objects["broken"] = broken
 
-    with caplog.at_level("WARNING", logger="publishing.networks.meta"):
+    with caplog.at_level("WARNING", logger="networks.meta"):
         found = instagram.fetch_replies(ig_user, None)
 
     assert [item.remote_id for item in found] == [first, second]
-    [line] = [r for r in caplog.records if r.name == "publishing.networks.meta"]
+    [line] = [r for r in caplog.records if r.name == "networks.meta"]
     assert line.getMessage().startswith("instagram: skipped a comment without")
     assert "Magnifique" not in line.getMessage()

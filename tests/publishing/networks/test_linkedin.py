@@ -12,8 +12,8 @@ import time_machine
 from django.core.files.base import ContentFile
 from wagtail.documents.models import Document
 
-from publishing.networks import get
-from publishing.networks.base import (
+from networks import get
+from networks.base import (
     AuthExpired,
     Duplicate,
     Inbound,
@@ -23,10 +23,10 @@ from publishing.networks.base import (
     Transient,
     Unconfirmed,
 )
-from publishing.networks.linkedin import little_text
-from publishing.networks.text import linkedin_escape
+from networks.linkedin import little_text
+from networks.sandbox.linkedin import hashtags_of, keep_little_text, shown_text
+from networks.text import linkedin_escape
 from publishing.previews import render_linkedin_text
-from publishing.sandbox.linkedin import hashtags_of, keep_little_text, shown_text
 from tests.factories import SocialAccountFactory, post_with_variant
 
 pytestmark = pytest.mark.django_db
@@ -439,11 +439,11 @@ def test_a_malformed_comment_is_skipped_and_logged_and_the_others_kept(
     del broken["actor"]
     comments[broken["commentUrn"]] = broken
 
-    with caplog.at_level("WARNING", logger="publishing.networks.linkedin"):
+    with caplog.at_level("WARNING", logger="networks.linkedin"):
         found = network.fetch_replies(account, since=None)
 
     assert [i.remote_id for i in found] == [first["commentUrn"], second["commentUrn"]]
-    [line] = [r for r in caplog.records if r.name == "publishing.networks.linkedin"]
+    [line] = [r for r in caplog.records if r.name == "networks.linkedin"]
     assert line.getMessage().startswith("linkedin: skipped a comment without actor")
     assert "Jusqu" not in line.getMessage()
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from publishing.networks.text import (
+from networks.text import (
     hashtags,
     linkedin_escape,
     mentions,

@@ -10,16 +10,9 @@ import pytest
 import requests
 from django.utils import timezone, translation
 
+import networks
 from cms.models import Theme
-from publishing import networks
-from publishing.broadcast import BroadcastSetup, Delivery, Subscriber
-from publishing.broadcast_services import (
-    segment_for,
-    subscriber_opt_in,
-    subscriber_opt_out,
-    whatsapp_webhook_handle,
-)
-from publishing.networks.base import (
+from networks.base import (
     AuthExpired,
     Inbound,
     RateLimited,
@@ -28,7 +21,14 @@ from publishing.networks.base import (
     Transient,
     Unconfirmed,
 )
-from publishing.sandbox.whatsapp import phone_number_register
+from networks.sandbox.whatsapp import phone_number_register
+from publishing.broadcast import BroadcastSetup, Delivery, Subscriber
+from publishing.broadcast_services import (
+    segment_for,
+    subscriber_opt_in,
+    subscriber_opt_out,
+    whatsapp_webhook_handle,
+)
 from tests.factories import SocialAccountFactory, TerritoryFactory, post_with_variant
 
 pytestmark = pytest.mark.django_db
@@ -760,7 +760,7 @@ def test_parse_webhook_yields_the_citizens_messages(sandbox, network):
 
 
 def test_connecting_with_a_token_reads_the_phone_number(sandbox, network):
-    pytest.importorskip("publishing.sandbox.meta", reason="the Graph node route comes with meta.py")
+    pytest.importorskip("networks.sandbox.meta", reason="the Graph node route comes with meta.py")
     phone_number_register(
         sandbox,
         PHONE_ID,
@@ -786,8 +786,8 @@ def test_connecting_with_a_token_reads_the_phone_number(sandbox, network):
 
 
 def approved_publication(account, *, text, themes=()):
-    from cms.models import Post
-    from publishing.models import Publication, Variant
+    from cms.models import Post, Variant
+    from publishing.models import Publication
 
     post = Post(title="Sapins", text=text, live=False)
     post.variants = [Variant(account=account)]

@@ -13,8 +13,8 @@ import time_machine
 from django.core.files.base import ContentFile
 from wagtail.documents.models import Document
 
-from publishing.networks import get
-from publishing.networks.base import (
+from networks import get
+from networks.base import (
     AuthExpired,
     Duplicate,
     Inbound,
@@ -24,7 +24,7 @@ from publishing.networks.base import (
     Transient,
     Unconfirmed,
 )
-from publishing.networks.outgoing import x_thread_preview
+from networks.outgoing import x_thread_preview
 from tests.factories import SocialAccountFactory, post_with_variant
 
 pytestmark = pytest.mark.django_db
@@ -603,10 +603,10 @@ def test_a_malformed_reply_is_skipped_and_logged_and_the_others_kept(
     broken["referenced_tweets"] = [{"type": "replied_to"}]
     tweets[broken["id"]] = broken
 
-    with caplog.at_level("WARNING", logger="publishing.networks.x"):
+    with caplog.at_level("WARNING", logger="networks.x"):
         found = network.fetch_replies(account, since=None)
 
     assert sorted(item.remote_id for item in found) == sorted([first["id"], second["id"]])
-    [line] = [r for r in caplog.records if r.name == "publishing.networks.x"]
+    [line] = [r for r in caplog.records if r.name == "networks.x"]
     assert line.getMessage().startswith("x: skipped a post without")
     assert "Jusqu" not in line.getMessage()

@@ -9,9 +9,9 @@ import pytest
 import requests
 from django.core.management import CommandError, call_command
 
-from publishing.networks.checks import Draft, check_text
-from publishing.networks.text import TLDS_FILE, urls, x_weighted_length
-from publishing.sandbox import x as sandbox_x
+from networks.checks import Draft, check_text
+from networks.sandbox import x as sandbox_x
+from networks.text import TLDS_FILE, urls, x_weighted_length
 
 FAMILY = "👨\u200d👩\u200d👧\u200d👦"  # four people joined by three zero-width joiners
 SANDBOX_USER = "1460000000000000042"

@@ -6,8 +6,8 @@ import pytest
 import requests
 import time_machine
 
-from publishing.networks import transport
-from publishing.networks.base import Transient, Unconfirmed
+from networks import transport
+from networks.base import Transient, Unconfirmed
 
 
 def test_the_transport_sends_an_sdk_host_to_the_sandbox(sandbox):

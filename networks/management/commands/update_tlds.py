@@ -3,7 +3,7 @@
     manage.py update_tlds                      # reads IANA's list over the network
     manage.py update_tlds /path/to/tlds-alpha-by-domain.txt
 
-The list is written to publishing/networks/data/tlds.txt, one domain a line, lower case,
+The list is written to networks/data/tlds.txt, one domain a line, lower case,
 internationalised ones in Unicode (as they are written in posts): commit the change.
 """
 
@@ -14,7 +14,7 @@ from urllib.request import urlopen
 
 from django.core.management.base import BaseCommand, CommandError
 
-# The file publishing/networks/text.py reads.
+# The file networks/text.py reads.
 TLDS_FILE = Path(__file__).resolve().parents[2] / "networks" / "data" / "tlds.txt"
 IANA_URL = "https://data.iana.org/TLD/tlds-alpha-by-domain.txt"
 LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")

@@ -1,4 +1,4 @@
-"""Run the sandbox networks: `python -m publishing.sandbox [--port 8001]` (the demo does)."""
+"""Run the sandbox networks: `python -m networks.sandbox [--port 8001]` (the demo does)."""
 
 import argparse
 import os

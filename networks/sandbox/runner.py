@@ -2,7 +2,7 @@
 
 from django.conf import settings
 
-from ..networks import config
+from .. import config
 from .core import Sandbox
 
 
@@ -18,7 +18,7 @@ def configured_sandbox(**kwargs) -> Sandbox:
         "whatsapp": config.client("meta")[1],
     }
     sandbox = Sandbox(webhook_urls=webhook_urls, secrets=secrets, **kwargs)
-    # The demo's WhatsApp number (cms.demo), so that connecting it by token works.
+    # The demo's WhatsApp number (demo.loader), so that connecting it by token works.
     from .whatsapp import phone_number_register
 
     phone_number_register(

@@ -25,8 +25,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
-from .. import budget
-from . import config
+from . import budget, config
 from .base import Transient, Unconfirmed
 
 

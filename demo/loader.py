@@ -17,13 +17,12 @@ from PIL import ImageDraw
 from wagtail.images.models import Image
 from wagtail.models import Workflow
 
+from cms.models import Campaign, Post, PostImage, Territory, Variant
+from networks.models import Network, SocialAccount
 from policies.models import Period
-from publishing.models import Network, SocialAccount, Variant
 from workflows import roles
 from workflows.models import ExternalApprover, ExternalRound, RoleRound
 from workflows.services import round_decide
-
-from .models import Campaign, Post, PostImage, Territory
 
 DEMO_PASSWORD = "crieur-demo"  # noqa: S105 - printed on purpose: demo accounts only
 

@@ -3,7 +3,7 @@ OAuth 2 with PKCE, and signed Account Activity webhooks.
 
 It behaves like X where it matters to Crieur: it counts text with X's weights (a link
 23, with or without a scheme, a wide character or an emoji sequence 2: the rules of
-publishing/networks/text.py) and refuses past 280, refuses the same text twice
+networks/text.py) and refuses past 280, refuses the same text twice
 from one account with X's 403 duplicate-content problem, checks the media a post
 carries (at most 4 images or one processed video), and answers errors in X's problem
 shape (`title`, `detail`, `type`, `status`), which is what tweepy reads.
@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
-from ..networks.text import x_link_spans, x_weighted_length
+from ..text import x_link_spans, x_weighted_length
 from .core import bearer_token
 
 NETWORK = "x"

@@ -1,8 +1,8 @@
 """The one interface every network implements, and the typed errors the scheduler acts on.
 
 Every network module (x, facebook, instagram, linkedin, whatsapp) defines one class
-implementing `Network`; `publishing.networks.get(name)` returns its instance. Nothing
-outside `publishing/networks/` imports a network's SDK.
+implementing `Network`; `networks.get(name)` returns its instance. Nothing
+outside `networks/` imports a network's SDK.
 
 Tokens are per account, so the methods that act on a remote object take the account
 as a keyword (`delete(ref, account=...)`); `publish` finds it on the variant.
@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .redaction import redact, redact_value
 
 if TYPE_CHECKING:
-    from ..models import SocialAccount, Variant
+    from cms.models import Variant
+
     from .checks import Problem
     from .limits import Limits
+    from .models import SocialAccount
 
 
 # -- What comes back from a network -------------------------------------------------------

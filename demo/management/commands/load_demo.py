@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from cms.demo import DEMO_PASSWORD, PEOPLE, demo_load
+from demo.loader import DEMO_PASSWORD, PEOPLE, demo_load
 
 
 class Command(BaseCommand):

@@ -43,8 +43,10 @@ from .checks import Problem
 from .common import NetworkBase
 
 if TYPE_CHECKING:
-    from ..models import SocialAccount, Variant
+    from cms.models import Variant
+
     from .base import Outgoing
+    from .models import SocialAccount
 
 logger = logging.getLogger(__name__)
 
@@ -111,8 +113,8 @@ class WhatsAppNetwork(NetworkBase):
         raises."""
         problems = super().check(variant)
         try:
-            from ..broadcast import BroadcastSetup
-            from ..broadcast_services import broadcast_setup_for
+            from publishing.broadcast import BroadcastSetup
+            from publishing.broadcast_services import broadcast_setup_for
 
             setup = broadcast_setup_for(account=variant.account)
             length = len(template_text(variant.effective_text))
@@ -303,8 +305,8 @@ class WhatsAppNetwork(NetworkBase):
         done_parts: Sequence[str] = (),
         on_part: Callable[[str], None] | None = None,
     ) -> RemoteRef:
-        from ..broadcast import BroadcastSetup
-        from ..broadcast_services import broadcast_setup_for
+        from publishing.broadcast import BroadcastSetup
+        from publishing.broadcast_services import broadcast_setup_for
 
         account = variant.account
         setup = broadcast_setup_for(account=account)
@@ -316,8 +318,8 @@ class WhatsAppNetwork(NetworkBase):
     def _publish_broadcast(
         self, account, setup, variant, out, key, done_parts, on_part
     ) -> RemoteRef:
-        from ..broadcast import Delivery
-        from ..broadcast_services import segment_for
+        from publishing.broadcast import Delivery
+        from publishing.broadcast_services import segment_for
 
         if not setup.template_name.strip():
             raise Rejected(
@@ -410,7 +412,7 @@ class WhatsAppNetwork(NetworkBase):
     def _publish_channel(self, account, setup, variant, out, key) -> RemoteRef:
         from django.core.exceptions import ValidationError
 
-        from ..broadcast import Delivery
+        from publishing.broadcast import Delivery
 
         try:
             admins = setup.admin_phones()
@@ -479,7 +481,7 @@ class WhatsAppNetwork(NetworkBase):
 
     @staticmethod
     def _record_sent(account, message_id: str, phone: str, post_id, subscriber) -> None:
-        from ..broadcast import Delivery
+        from publishing.broadcast import Delivery
 
         # A receipt may have come first (webhooks are not ordered): keep its status.
         delivery, created = Delivery.objects.get_or_create(
@@ -557,7 +559,7 @@ class WhatsAppNetwork(NetworkBase):
 
     def metrics(self, ref: RemoteRef, *, account: SocialAccount) -> Metrics:
         """Delivery and read receipts of the post's messages (from the webhooks)."""
-        from ..broadcast import Delivery
+        from publishing.broadcast import Delivery
 
         ids = [message_id for message_id in (ref.id, *ref.parts) if message_id]
         statuses = list(

@@ -21,9 +21,9 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from publishing import networks
-from publishing.networks import config
-from publishing.networks.base import Inbound
+import networks
+from networks import config
+from networks.base import Inbound
 
 from .models import WebhookEvent, WebhookItem
 

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from publishing.services import credentials_key_rotate
+from networks.services import credentials_key_rotate
 
 
 class Command(BaseCommand):
