@@ -346,7 +346,7 @@ class Post(
         context["citizen_view"] = post_citizen_view(post=self)
         context["institution_name"] = settings.WAGTAIL_SITE_NAME
         if self._shows_networks(request, mode_name):
-            from publishing.previews import post_network_previews
+            from cms.previews import post_network_previews
 
             context["previews"] = post_network_previews(post=self)
         return context

@@ -143,8 +143,8 @@ class ApprovalPage:
 
 def approval_page(*, link: ApprovalLink) -> ApprovalPage:
     """Everything the approver's page shows: the version under review on each network."""
+    from cms.previews import post_network_previews
     from cms.selectors import post_citizen_view
-    from publishing.previews import post_network_previews
 
     task_state = RoundState.objects.select_related(
         "task", "revision", "workflow_state__requested_by"

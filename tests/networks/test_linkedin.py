@@ -12,6 +12,7 @@ import time_machine
 from django.core.files.base import ContentFile
 from wagtail.documents.models import Document
 
+from cms.previews import render_linkedin_text
 from networks import get
 from networks.base import (
     AuthExpired,
@@ -26,7 +27,6 @@ from networks.base import (
 from networks.linkedin import little_text
 from networks.sandbox.linkedin import hashtags_of, keep_little_text, shown_text
 from networks.text import linkedin_escape
-from publishing.previews import render_linkedin_text
 from tests.factories import SocialAccountFactory, post_with_variant
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,6 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from wagtail.images import get_image_model
 
-from cms.selectors import render_citizen_text
 from networks.base import Outgoing
 from networks.checks import Problem
 from networks.common import variant_problems
@@ -15,6 +14,8 @@ from networks.facebook import message_of
 from networks.linkedin import hashtag_url, little_text_tokens
 from networks.models import SocialAccount
 from networks.outgoing import outgoing, outgoing_parts
+
+from .selectors import render_citizen_text
 
 
 def render_linkedin_text(text: str) -> SafeString:

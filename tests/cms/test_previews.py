@@ -7,10 +7,10 @@ from django.utils.html import escape
 from wagtail.models import Revision
 
 from cms.models import Post, PostImage, Variant
+from cms.previews import post_network_previews
 from networks.common import variant_problems
 from networks.outgoing import outgoing_parts
 from networks.text import split_thread
-from publishing.previews import post_network_previews
 from tests.factories import ImageFactory, PostFactory, jpeg_file
 from tests.forms import post_form_data
 from workflows import roles
@@ -124,7 +124,7 @@ def test_the_cards_escape_what_people_wrote(five_accounts):
     )
 
     html = render_to_string(
-        "publishing/includes/network_previews.html",
+        "cms/includes/network_previews.html",
         {"previews": post_network_previews(post=post)},
     )
 
