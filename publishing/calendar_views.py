@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 from cms.models import Campaign, Post
 from networks.models import Network, SocialAccount
 
-from . import services
+from . import permissions, services
 from .calendar import (
     calendar_entries,
     calendar_entry_object,
@@ -43,7 +43,6 @@ VIEWS = ("month", "week", "list", "timeline")
 LIST_PAGE_SIZE = 50
 TIMELINE_MONTHS = 6
 VIEW_PERMISSION = "cms.view_post"
-MOVE_PERMISSION = "cms.change_post"
 
 
 def _require(request, permission: str) -> None:
@@ -222,7 +221,7 @@ def calendar(request):
         "title": _title(view, start, end, day),
         "form": form,
         "q": q,
-        "can_move": request.user.has_perm(MOVE_PERMISSION),
+        "can_move": permissions.may_move(request.user),
         "move_url": reverse("publishing_calendar_move"),
         "feed": calendar_feed_for(request.user),
         "weekdays": [WEEKDAYS[i] for i in range(7)],
@@ -293,10 +292,6 @@ def _error_message(error: ValidationError) -> str:
 @require_POST
 def calendar_move(request):
     """Drag-and-drop: move an entry to another day, at the same time of day."""
-    if not request.user.has_perm(MOVE_PERMISSION):
-        return JsonResponse(
-            {"ok": False, "message": _("You may not move posts on the calendar.")}, status=403
-        )
     try:
         payload = json.loads(request.body or b"{}")
         kind, pk = payload["kind"], int(payload["id"])
@@ -312,6 +307,8 @@ def calendar_move(request):
     at = timezone.make_aware(datetime.combine(day, hour))
     try:
         _move(obj=obj, at=at, by=request.user)
+    except PermissionDenied as refused:
+        return JsonResponse({"ok": False, "message": str(refused)}, status=403)
     except ValidationError as error:
         return JsonResponse({"ok": False, "message": _error_message(error)}, status=400)
     return JsonResponse(
@@ -339,7 +336,8 @@ def _safe_next(request, fallback: str) -> str:
 
 def calendar_move_form(request, kind, pk):
     """The keyboard way to move an entry: type the new date and time."""
-    _require(request, MOVE_PERMISSION)
+    if not permissions.may_move(request.user):  # not even the form
+        raise PermissionDenied
     try:
         obj = calendar_entry_object(kind=kind, pk=pk)
     except (Publication.DoesNotExist, Post.DoesNotExist):

@@ -10,6 +10,7 @@ from collections.abc import Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 
+from celery import signature
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -18,12 +19,17 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
+from wagtail.log_actions import log
 
-from cms.models import Variant
+from cms.models import Campaign, Post, Variant
 from networks.checks import Draft, check_text
 from networks.models import Network, SocialAccount
 
 from .models import ImportJob
+from .services import schedule_problem
+
+# The task that creates the posts of an import (publishing/tasks.py), by name.
+IMPORT_RUN_TASK = "publishing.tasks.import_run_task"
 
 MAX_ROWS = 1000
 MAX_BYTES = 2 * 1024 * 1024
@@ -477,8 +483,6 @@ def row_resolve(row, *, accounts, campaigns, now) -> tuple[Resolved, list[str]]:
         resolved.at = timezone.make_aware(
             dt.datetime.combine(day, hour), timezone.get_current_timezone()
         )
-        from .services import schedule_problem
-
         problem = schedule_problem(at=resolved.at, now=now)
         if problem:
             problems.append(
@@ -546,8 +550,6 @@ def row_problems(row, *, accounts, campaigns, now) -> list[str]:
 
 
 def _context() -> dict:
-    from cms.models import Campaign
-
     return {
         "accounts": list(SocialAccount.objects.order_by("network", "display_name")),
         "campaigns": list(Campaign.objects.order_by("name")),
@@ -605,8 +607,6 @@ def _refuse_unless_allowed(job: ImportJob, *, only_valid: bool) -> None:
 
 def import_start(*, job: ImportJob, only_valid: bool, by) -> ImportJob:
     """Accept a checked job for import and hand it to the workers once committed."""
-    from .tasks import import_run_task
-
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job.pk)
         if job.created_by_id != by.pk:
@@ -618,15 +618,13 @@ def import_start(*, job: ImportJob, only_valid: bool, by) -> ImportJob:
         job.total = sum(1 for row in job.rows if not row["problems"])
         job.done = 0
         job.save(update_fields=["status", "total", "done"])
-        transaction.on_commit(lambda: import_run_task.delay(job_id=job.pk, only_valid=only_valid))
+        transaction.on_commit(
+            lambda: signature(IMPORT_RUN_TASK).delay(job_id=job.pk, only_valid=only_valid)
+        )
     return job
 
 
 def _post_create(*, resolved: Resolved, by):
-    from wagtail.log_actions import log
-
-    from cms.models import Post
-
     post = Post(
         title=resolved.title,
         text=resolved.text,

@@ -2,7 +2,9 @@
 scheduler's heartbeat, calendar feeds and bulk imports."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -19,6 +21,28 @@ class PublicationQuerySet(models.QuerySet):
     def needs_a_person(self):
         """Stopped where only a person can tell what to do (failed, unconfirmed, missed)."""
         return self.filter(state__in=Publication.NEEDS_A_PERSON)
+
+    def queued(self):
+        """What the workers still have to send: scheduled, or being sent right now."""
+        return self.filter(state__in=Publication.QUEUED)
+
+    def past_the_schedule(self):
+        """Gone from the schedule to the network's side: being sent, sent, or stopped
+        there for a person (failed, unconfirmed, missed); neither open nor cancelled."""
+        return self.exclude(state__in=[*Publication.OPEN_STATES, Publication.State.CANCELLED])
+
+    def may_still_go_out(self):
+        """Not gone out and not given up: a failed or missed one may still be sent again."""
+        return self.exclude(state__in=[Publication.State.PUBLISHED, Publication.State.CANCELLED])
+
+    def going_out(self):
+        """Going out, gone out, or waiting for a person who may still send it: every
+        state but missed and cancelled (its post needs no new date)."""
+        return self.exclude(state__in=[Publication.State.MISSED, Publication.State.CANCELLED])
+
+
+class TransitionRefused(ValidationError):
+    """A publication was asked to go to a state it may not reach from where it is."""
 
 
 class Publication(models.Model):
@@ -40,6 +64,38 @@ class Publication(models.Model):
 
     OPEN_STATES = (State.SCHEDULED, State.FROZEN)
     NEEDS_A_PERSON = (State.FAILED, State.UNCONFIRMED, State.MISSED)
+    QUEUED = (State.SCHEDULED, State.PUBLISHING)
+
+    # The state machine, in one table: each state and the states it may go to. Every
+    # change of state goes through `transition`, which refuses any other.
+    TRANSITIONS = {
+        # Claimed by a worker; past its cut-off; given up (by a person, or because its
+        # account left the approved version).
+        State.SCHEDULED: {State.PUBLISHING, State.MISSED, State.CANCELLED},
+        # What a send, or the reconciliation of a dead worker's claim, comes to: given
+        # back to the schedule (a retry, a held account, a budget to wait for), held by
+        # a blocked period, or stopped.
+        State.PUBLISHING: {
+            State.PUBLISHED,
+            State.AWAITING_CONFIRMATION,
+            State.SCHEDULED,
+            State.FROZEN,
+            State.FAILED,
+            State.UNCONFIRMED,
+            State.MISSED,
+        },
+        # The period ended (or the publication was moved out of it); past its cut-off.
+        State.FROZEN: {State.SCHEDULED, State.MISSED, State.CANCELLED},
+        # A person sends it again (an unconfirmed one found on the network is published),
+        # or gives it up.
+        State.FAILED: {State.SCHEDULED, State.CANCELLED},
+        State.UNCONFIRMED: {State.SCHEDULED, State.PUBLISHED, State.CANCELLED},
+        State.MISSED: {State.SCHEDULED, State.CANCELLED},
+        # The channel's administrators confirm they posted it.
+        State.AWAITING_CONFIRMATION: {State.PUBLISHED},
+        State.PUBLISHED: set(),
+        State.CANCELLED: set(),
+    }
 
     post = models.ForeignKey(
         "cms.Post", verbose_name=_("post"), on_delete=models.CASCADE, related_name="publications"
@@ -103,6 +159,41 @@ class Publication(models.Model):
         """Not yet on the network and not given up: it can still be moved or cancelled."""
         return self.state in self.OPEN_STATES
 
+    @property
+    def needs_a_person(self) -> bool:
+        return self.state in self.NEEDS_A_PERSON
+
+    def can_become(self, state: str) -> bool:
+        return state in self.TRANSITIONS[self.state]
+
+    @classmethod
+    def sources_of(cls, state: str) -> tuple[str, ...]:
+        """The states a publication may reach `state` from: what a change of state made
+        by an update names as the states it leaves."""
+        return tuple(source for source, targets in cls.TRANSITIONS.items() if state in targets)
+
+    def transition(self, state: str, **changes) -> str:
+        """Move to `state`, with the other fields that change with it, in memory; refuse
+        (TransitionRefused) when the table does not lead there from the present state.
+
+        Returns the state it leaves: the caller saves the change conditionally on it
+        (`filter(state=left).update(...)`, or a row it holds locked), so that of two
+        processes that decide about the same publication, one change wins.
+        """
+        if not self.can_become(state):
+            raise TransitionRefused(
+                gettext("This publication is %(state)s: it cannot become %(to)s.")
+                % {
+                    "state": self.get_state_display().lower(),
+                    "to": str(self.State(state).label).lower(),
+                },
+                code="state",
+            )
+        left, self.state = self.state, state
+        for name, value in changes.items():
+            setattr(self, name, value)
+        return left
+
 
 class Attempt(models.Model):
     """One try at sending a publication: when, how it ended, what the network answered."""
@@ -123,7 +214,12 @@ class Attempt(models.Model):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=30, choices=Outcome.choices, blank=True)
     message = models.TextField(_("message"), blank=True)
+    # The HTTP status of the network's answer, when one came.
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    # Its body, cut to ANSWER_MAX_CHARS (an error page can be large).
     answer = models.JSONField(_("network's answer"), null=True, blank=True)
+
+    ANSWER_MAX_CHARS = 4000
 
     class Meta:
         ordering = ["publication", "started_at"]

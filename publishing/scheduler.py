@@ -20,28 +20,56 @@ How a publication goes out:
    decide about one publication, one change wins, recorded and announced once.
 """
 
+import json
 import logging
 import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
+from celery import signature
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+import networks
+from cms.adaptation import outgoing, outgoing_parts
 from networks import budget
+from networks.base import (
+    AuthExpired,
+    Duplicate,
+    NetworkError,
+    RateLimited,
+    Refreshable,
+    Rejected,
+    Transient,
+    Unconfirmed,
+)
 from networks.models import SocialAccount
 from networks.redaction import redact
+from networks.services import accounts_save_grants
 from policies.checks import sending_problem
 from policies.selectors import period_at
+from workflows.roles import ADMINISTRATOR
 
+from . import permissions
 from .models import Attempt, Publication
 from .selectors import due_publications
+from .services import (
+    DELIVER_MANY_TASK,
+    approved_content,
+    due_time,
+    heartbeat_record,
+    publication_enqueue,
+)
 from .signals import publication_failed
 
 logger = logging.getLogger(__name__)
@@ -70,37 +98,7 @@ def backoff(tries: int) -> timedelta:
     return timedelta(seconds=budget.jitter(seconds))
 
 
-def due_time(publication: Publication) -> datetime:
-    if publication.not_before and publication.not_before > publication.scheduled_at:
-        return publication.not_before
-    return publication.scheduled_at
-
-
-# -- Handing work to the workers ----------------------------------------------------------
-
-
-def publication_enqueue(*, publication_id: int, eta: datetime | None = None) -> None:
-    """Ask a worker to deliver the publication at `eta` (at once if empty or past).
-
-    Only near publications are handed over (the tick hands over the others when they
-    come near): a broker holding weeks-long ETAs would redeliver them many times.
-    """
-    from .tasks import publication_deliver_task
-
-    now = timezone.now()
-    if eta is None:
-        row = Publication.objects.filter(pk=publication_id, state=State.SCHEDULED).first()
-        if row is None:
-            return
-        eta = due_time(row)
-    if eta - now > timedelta(seconds=settings.CRIEUR_DISPATCH_AHEAD_SECONDS):
-        return
-    try:
-        publication_deliver_task.apply_async((publication_id,), eta=eta if eta > now else None)
-    except Exception as error:
-        # The broker is out of reach: the publication is scheduled, and the tick hands
-        # it over when it is due (the state already says what is to be done).
-        logger.warning("Publication %s: not handed over (%r)", publication_id, error)
+# -- Handing work to the workers (one publication: services.publication_enqueue) -----------
 
 
 def due_dispatch(*, now: datetime) -> int:
@@ -133,10 +131,8 @@ def due_dispatch(*, now: datetime) -> int:
     }
     ahead = settings.CRIEUR_DISPATCH_AHEAD_SECONDS
     cache.set_many(dict.fromkeys(fresh, now.timestamp()), timeout=int(forget + ahead) + 5)
-    from .tasks import publications_deliver_task
-
     for ids, eta in _batches(sorted(fresh.values(), key=lambda item: item[1])):
-        publications_deliver_task.apply_async((ids,), eta=eta if eta > now else None)
+        signature(DELIVER_MANY_TASK, args=(ids,)).apply_async(eta=eta if eta > now else None)
     return len(fresh)
 
 
@@ -185,7 +181,7 @@ def _record(publication: Publication, reason: str = "", *, leaving) -> bool:
         Publication.history.bulk_history_create(
             [publication], update=True, default_change_reason=reason
         )
-    if publication.state in Publication.NEEDS_A_PERSON:
+    if publication.needs_a_person:
         transaction.on_commit(
             lambda: publication_failed.send(sender=Publication, publication=publication)
         )
@@ -202,14 +198,14 @@ def publication_claim(*, publication_id: int, now: datetime) -> Publication | No
             .filter(due, pk=publication_id, state=State.SCHEDULED)
             .first()
         )
+        if publication is None:
+            return None
+        left = publication.transition(State.PUBLISHING, claimed_at=now)
         # The conditional update is the claim on databases without row locks (SQLite).
-        if publication is None or not (
-            Publication.objects.filter(due, pk=publication_id, state=State.SCHEDULED).update(
-                state=State.PUBLISHING, claimed_at=now
-            )
+        if not Publication.objects.filter(due, pk=publication_id, state=left).update(
+            state=publication.state, claimed_at=now
         ):
             return None
-        publication.state, publication.claimed_at = State.PUBLISHING, now
         Publication.history.bulk_history_create(
             [publication], update=True, default_change_reason="claimed"
         )
@@ -218,21 +214,22 @@ def publication_claim(*, publication_id: int, now: datetime) -> Publication | No
 
 def _release(publication: Publication, *, not_before=None, error: str = "", reason: str) -> None:
     """Give a claimed publication back to the schedule, to be tried at `not_before`."""
-    publication.state = State.SCHEDULED
-    publication.claimed_at = None
-    publication.not_before = not_before
-    if error:
-        publication.error = error
-    if _record(publication, reason, leaving=State.PUBLISHING) and not_before is not None:
+    left = publication.transition(
+        State.SCHEDULED,
+        claimed_at=None,
+        not_before=not_before,
+        **({"error": error} if error else {}),
+    )
+    if _record(publication, reason, leaving=left) and not_before is not None:
         eta = not_before
         transaction.on_commit(lambda: publication_enqueue(publication_id=publication.pk, eta=eta))
 
 
-def _mark_missed(publication: Publication, *, now: datetime, leaving) -> bool:
-    publication.state = State.MISSED
-    publication.claimed_at = None
-    publication.error = _missed_reason(publication, now=now)
-    return _record(publication, "missed", leaving=leaving)
+def _mark_missed(publication: Publication, *, now: datetime) -> bool:
+    left = publication.transition(
+        State.MISSED, claimed_at=None, error=_missed_reason(publication, now=now)
+    )
+    return _record(publication, "missed", leaving=left)
 
 
 def _missed_reason(publication: Publication, *, now: datetime) -> str:
@@ -249,11 +246,13 @@ def _freeze(publication: Publication, *, period) -> None:
     """Hold a claimed publication during a blocked period (planned before the period was
     declared): frozen with the reason, until the period's end (`not_before`), when the
     tick gives it back to the schedule, or marks it missed past its cut-off."""
-    publication.state = State.FROZEN
-    publication.claimed_at = None
-    publication.not_before = period.ends_at
-    publication.error = _frozen_reason(period)
-    _record(publication, "frozen: blocked period", leaving=State.PUBLISHING)
+    left = publication.transition(
+        State.FROZEN,
+        claimed_at=None,
+        not_before=period.ends_at,
+        error=_frozen_reason(period),
+    )
+    _record(publication, "frozen: blocked period", leaving=left)
 
 
 def _frozen_reason(period) -> str:
@@ -279,12 +278,9 @@ def _give_back(publication: Publication, *, now: datetime, error: Exception) -> 
     what = redact(f"{type(error).__name__}: {error}")[:300]
     logger.warning("Publication %s: given back before sending (%s)", publication.pk, what)
     retry_at = now + timedelta(seconds=budget.jitter(GIVE_BACK_SECONDS))
-    Attempt.objects.create(
-        publication=publication,
-        started_at=now,
-        finished_at=timezone.now(),
-        outcome=Attempt.Outcome.ERROR,
-        message=f"Nothing was sent: {what}. Given back to the schedule.",
+    attempt_update(
+        Attempt(publication=publication, started_at=now),
+        Answer(Attempt.Outcome.ERROR, f"Nothing was sent: {what}. Given back to the schedule."),
     )
     _release(
         publication,
@@ -323,7 +319,7 @@ def publication_deliver(*, publication_id: int, now: datetime | None = None):
         _give_back(publication, now=now, error=error)
         return publication
     if ready == "missed":
-        _mark_missed(publication, now=now, leaving=State.PUBLISHING)
+        _mark_missed(publication, now=now)
     elif ready == "held":
         _release(publication, error=_held_reason(account), reason="held: account")
     elif ready == "frozen":
@@ -396,27 +392,6 @@ def _held_reason(account: SocialAccount) -> str:
     ) % {"account": account}
 
 
-REVISION_CACHE_SECONDS = 2 * 24 * 3600
-
-
-def approved_content(revision):
-    """The post as the revision holds it, shared by the workers through the cache.
-
-    A revision never changes, so its copy can be kept; building it from the revision's
-    JSON costs a dozen queries, and each approved revision goes to several networks.
-    The copy is kept without the accounts' rows: no token ever goes into the cache.
-    """
-    # The creation time is in the key: a database restored from a backup reuses ids.
-    key = f"crieur:revision:{revision.pk}:{revision.created_at.timestamp()}"
-    post = cache.get(key)
-    if post is None:
-        post = revision.as_object()
-        for variant in post.variants.all():
-            variant._state.fields_cache.pop("account", None)
-        cache.set(key, post, timeout=REVISION_CACHE_SECONDS)
-    return post
-
-
 def _approved_variant(publication: Publication):
     post = approved_content(publication.revision)
     for variant in post.variants.all():
@@ -431,19 +406,8 @@ def publication_send_claimed(*, publication: Publication, variant) -> Publicatio
 
     Only the approved revision goes out (`variant`: this account's, read from it before
     the claim's checks). Network failures never raise here: they are read from the
-    publication's state and its attempts.
+    publication's state and its attempts (OUTCOMES says what each comes to).
     """
-    import networks
-    from networks.base import (
-        AuthExpired,
-        Duplicate,
-        NetworkError,
-        RateLimited,
-        Rejected,
-        Transient,
-        Unconfirmed,
-    )
-
     started = timezone.now()
     publication.tries += 1
     attempt = Attempt.objects.create(publication=publication, started_at=started)
@@ -459,115 +423,207 @@ def publication_send_claimed(*, publication: Publication, variant) -> Publicatio
             remote_id=publication.remote_id, remote_parts=publication.remote_parts
         )
 
-    outcome, message, answer = Attempt.Outcome.ERROR, "", None
-    retry_at = None
     try:
         if variant is None:
             raise Rejected(gettext("The approved version has no text for this account."))
         done = tuple(p for p in [publication.remote_id, *publication.remote_parts] if p)
         ref = network.publish(
-            variant, key=f"crieur-{publication.pk}", done_parts=done, on_part=part_sent
+            outgoing(variant),
+            account=publication.account,
+            key=f"crieur-{publication.pk}",
+            done_parts=done,
+            on_part=part_sent,
         )
-    except Duplicate as error:
-        outcome, message, answer = Attempt.Outcome.DUPLICATE, error.message, error.body
-        publication.state = State.PUBLISHED
-        publication.published_at = publication.published_at or timezone.now()
-        publication.error = ""
-        if error.ref:
-            publication.remote_id = publication.remote_id or error.ref.id
-            publication.remote_url = error.ref.url
-    except AuthExpired as error:
-        outcome, message, answer = Attempt.Outcome.AUTH_EXPIRED, error.message, error.body
-        account_needs_reconnect(account=publication.account, reason=error.message)
-        publication.state = State.SCHEDULED
-        publication.error = _held_reason(publication.account)
-    except Unconfirmed as error:
-        outcome, message, answer = Attempt.Outcome.UNCONFIRMED, error.message, error.body
-        publication.state = State.UNCONFIRMED
-        publication.error = gettext(
-            "The network did not answer in time: check on the network whether the post is "
-            "there, then mark it published or send it again."
-        )
-    except (Transient, RateLimited) as error:
-        message, answer = error.message, error.body
-        if isinstance(error, RateLimited):
-            # A rate limit is a wait, not a try: it spends none of the tries, and the
-            # cut-off bounds how long the publication waits for the reset.
-            publication.tries -= 1
-            outcome = Attempt.Outcome.RATE_LIMITED
-            reset_at = error.reset_at or timezone.now() + timedelta(seconds=60)
-            scoped = publication.account_id if error.scope == "account" else None
-            budget.block(publication.account.network, reset_at, account_id=scoped)
-            retry_at = reset_at + _spread()
-        else:
-            outcome = Attempt.Outcome.TRANSIENT
-            retry_at = timezone.now() + backoff(publication.tries)
-        retry_at = _retry_or_give_up(publication, retry_at=retry_at, message=error.message)
-    except Rejected as error:
-        outcome, message, answer = Attempt.Outcome.REJECTED, error.message, error.body
-        publication.state = State.FAILED
-        publication.error = error.message
-    except NetworkError as error:
-        message, answer = error.message, error.body
-        publication.state = State.FAILED
-        publication.error = error.message
     except Exception as error:
-        # A fault of ours after the call may have left: as unknown as a timeout.
-        logger.exception("Publication %s: unexpected error while sending", publication.pk)
-        outcome, message = Attempt.Outcome.UNCONFIRMED, redact(repr(error))
-        publication.state = State.UNCONFIRMED
-        publication.error = gettext(
-            "An unexpected error stopped the sending: check on the network whether the post "
-            "is there, then mark it published or send it again."
-        )
+        outcome, next_step = outcome_of(error)
+        answer, step = Answer.of(outcome, error), next_step(publication, error)
     else:
-        publication.remote_id = ref.id or publication.remote_id
-        publication.remote_url = ref.url
-        publication.remote_parts = list(ref.parts) or publication.remote_parts
-        publication.remote_data = ref.data
-        publication.published_at = timezone.now()
-        publication.error = ""
-        if ref.data.get("awaiting_confirmation"):
-            outcome = Attempt.Outcome.AWAITING_CONFIRMATION
-            publication.state = State.AWAITING_CONFIRMATION
-        else:
-            outcome = Attempt.Outcome.PUBLISHED
-            publication.state = State.PUBLISHED
-    attempt.finished_at = timezone.now()
-    attempt.outcome = outcome
-    attempt.message = message
-    attempt.answer = answer if isinstance(answer, dict | list) else None
-    if publication.state != State.PUBLISHING:
-        publication.claimed_at = None
+        answer, step = _sent(publication, ref)
+    left = publication.transition(step.state, error=step.reason, claimed_at=None, **step.changes)
     with transaction.atomic():  # the attempt, the state and its history: one commit
-        attempt.save(update_fields=["finished_at", "outcome", "message", "answer"])
-        _record(publication, outcome, leaving=State.PUBLISHING)
-    if retry_at is not None:
-        publication_enqueue(publication_id=publication.pk, eta=retry_at)
+        attempt_update(attempt, answer)
+        _record(publication, answer.outcome, leaving=left)
+    if step.retry_at is not None:
+        publication_enqueue(publication_id=publication.pk, eta=step.retry_at)
     return publication
 
 
-def _retry_or_give_up(publication: Publication, *, retry_at: datetime, message: str):
-    """Schedule the next try, unless the tries are spent or it would be past the cut-off."""
-    if retry_at - publication.scheduled_at > cutoff(publication.account):
-        publication.state = State.MISSED
-        publication.error = gettext(
-            "Not sent: the network kept failing until past this account's cut-off (%(e)s)."
-        ) % {"e": message}
+# -- What a try comes to --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What came back from one try, as its `Attempt` keeps it."""
+
+    outcome: str  # an Attempt.Outcome
+    message: str = ""
+    status_code: int | None = None
+    body: Any = None
+
+    @classmethod
+    def of(cls, outcome: str, error: Exception) -> "Answer":
+        if isinstance(error, NetworkError):
+            return cls(outcome, error.message, error.status, error.body)
+        return cls(outcome, redact(repr(error)))  # a fault of ours: the network said nothing
+
+
+@dataclass(frozen=True)
+class Step:
+    """Where the publication goes after a try: its next state, what a person reads there
+    (`reason`, the publication's `error`), its other fields that change, and when the
+    workers try again."""
+
+    state: str
+    reason: str = ""
+    changes: dict[str, Any] = field(default_factory=dict)
+    retry_at: datetime | None = None
+
+
+def attempt_update(attempt: Attempt, answer: Answer) -> Attempt:
+    """Fill the attempt from what came back and save it: the outcome, the network's words,
+    its status code and its answer, cut to Attempt.ANSWER_MAX_CHARS."""
+    attempt.finished_at = timezone.now()
+    attempt.outcome = answer.outcome
+    attempt.message = answer.message
+    attempt.status_code = answer.status_code
+    attempt.answer = _capped(answer.body)
+    if attempt.pk is None:
+        attempt.save()
+    else:
+        attempt.save(update_fields=["finished_at", "outcome", "message", "status_code", "answer"])
+    return attempt
+
+
+def _capped(body: Any) -> Any:
+    """The network's answer as it came when small enough, else the start of its text."""
+    if body is None:
         return None
-    if publication.tries >= settings.CRIEUR_PUBLISH_MAX_TRIES:
-        publication.state = State.FAILED
-        publication.error = gettext(
-            "The network failed %(tries)d times (%(e)s): try again later from the dashboard."
-        ) % {"tries": publication.tries, "e": message}
-        return None
-    publication.state = State.SCHEDULED
-    publication.not_before = retry_at
-    publication.error = gettext("The network failed for now (%(e)s): next try at %(at)s.") % {
-        "e": message,
-        "at": timezone.localtime(retry_at).strftime("%H:%M:%S"),
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, default=str)
+    if len(text) > Attempt.ANSWER_MAX_CHARS:
+        return text[: Attempt.ANSWER_MAX_CHARS] + "…"
+    return body if isinstance(body, str) else json.loads(text)
+
+
+def _sent(publication: Publication, ref) -> tuple[Answer, Step]:
+    """The network took the post (or, on the assisted WhatsApp channel, its administrators
+    have it to post)."""
+    changes = {
+        "remote_id": ref.id or publication.remote_id,
+        "remote_url": ref.url,
+        "remote_parts": list(ref.parts) or publication.remote_parts,
+        "remote_data": ref.data,
+        "published_at": timezone.now(),
     }
-    return retry_at
+    if ref.data.get("awaiting_confirmation"):
+        return Answer(Attempt.Outcome.AWAITING_CONFIRMATION), Step(
+            State.AWAITING_CONFIRMATION, changes=changes
+        )
+    return Answer(Attempt.Outcome.PUBLISHED), Step(State.PUBLISHED, changes=changes)
+
+
+def _already_there(publication: Publication, error: Duplicate) -> Step:
+    """The network has the post already: published, never sent again."""
+    changes: dict[str, Any] = {"published_at": publication.published_at or timezone.now()}
+    if error.ref:
+        changes["remote_id"] = publication.remote_id or error.ref.id
+        changes["remote_url"] = error.ref.url
+    return Step(State.PUBLISHED, changes=changes)
+
+
+def _held_for_reconnection(publication: Publication, error: AuthExpired) -> Step:
+    """The account's access is gone: held (not retried) until it is reconnected."""
+    account_needs_reconnect(account=publication.account, reason=error.message)
+    return Step(State.SCHEDULED, _held_reason(publication.account))
+
+
+def _to_check(publication: Publication, error: Unconfirmed) -> Step:
+    """The request left and no answer came: a person (or reconciliation) checks; never
+    sent again blindly."""
+    return Step(
+        State.UNCONFIRMED,
+        gettext(
+            "The network did not answer in time: check on the network whether the post is "
+            "there, then mark it published or send it again."
+        ),
+    )
+
+
+def _after_the_reset(publication: Publication, error: RateLimited) -> Step:
+    # A rate limit is a wait, not a try: it spends none of the tries, and the cut-off
+    # bounds how long the publication waits for the reset.
+    publication.tries -= 1
+    reset_at = error.reset_at or timezone.now() + timedelta(seconds=60)
+    scoped = publication.account_id if error.scope == "account" else None
+    budget.block(publication.account.network, reset_at, account_id=scoped)
+    return _retry_or_give_up(publication, retry_at=reset_at + _spread(), message=error.message)
+
+
+def _after_a_backoff(publication: Publication, error: Transient) -> Step:
+    retry_at = timezone.now() + backoff(publication.tries)
+    return _retry_or_give_up(publication, retry_at=retry_at, message=error.message)
+
+
+def _failed(publication: Publication, error: NetworkError) -> Step:
+    """Refused for good: the network's reason is what the author reads."""
+    return Step(State.FAILED, error.message)
+
+
+def _unknown(publication: Publication, error: Exception) -> Step:
+    """A fault of ours after the call may have left: as unknown as a timeout."""
+    logger.error("Publication %s: unexpected error while sending", publication.pk, exc_info=error)
+    return Step(
+        State.UNCONFIRMED,
+        gettext(
+            "An unexpected error stopped the sending: check on the network whether the post "
+            "is there, then mark it published or send it again."
+        ),
+    )
+
+
+# What each error of a network (networks.base), or anything else raised while sending,
+# comes to: the attempt's outcome, and the step that says where the publication goes.
+# The most specific type decides. Only passing failures are tried again.
+OUTCOMES: dict[type[Exception], tuple[str, Callable[[Publication, Any], Step]]] = {
+    Duplicate: (Attempt.Outcome.DUPLICATE, _already_there),
+    AuthExpired: (Attempt.Outcome.AUTH_EXPIRED, _held_for_reconnection),
+    Unconfirmed: (Attempt.Outcome.UNCONFIRMED, _to_check),
+    RateLimited: (Attempt.Outcome.RATE_LIMITED, _after_the_reset),
+    Transient: (Attempt.Outcome.TRANSIENT, _after_a_backoff),
+    Rejected: (Attempt.Outcome.REJECTED, _failed),
+    NetworkError: (Attempt.Outcome.ERROR, _failed),
+    Exception: (Attempt.Outcome.UNCONFIRMED, _unknown),
+}
+
+
+def outcome_of(error: Exception) -> tuple[str, Callable[[Publication, Any], Step]]:
+    return next(OUTCOMES[kind] for kind in type(error).__mro__ if kind in OUTCOMES)
+
+
+def _retry_or_give_up(publication: Publication, *, retry_at: datetime, message: str) -> Step:
+    """The next try, unless the tries are spent or it would be past the cut-off."""
+    if retry_at - publication.scheduled_at > cutoff(publication.account):
+        return Step(
+            State.MISSED,
+            gettext("Not sent: the network kept failing until past this account's cut-off (%(e)s).")
+            % {"e": message},
+        )
+    if publication.tries >= settings.CRIEUR_PUBLISH_MAX_TRIES:
+        return Step(
+            State.FAILED,
+            gettext(
+                "The network failed %(tries)d times (%(e)s): try again later from the dashboard."
+            )
+            % {"tries": publication.tries, "e": message},
+        )
+    return Step(
+        State.SCHEDULED,
+        gettext("The network failed for now (%(e)s): next try at %(at)s.")
+        % {"e": message, "at": timezone.localtime(retry_at).strftime("%H:%M:%S")},
+        changes={"not_before": retry_at},
+        retry_at=retry_at,
+    )
 
 
 # -- Accounts ----------------------------------------------------------------------------
@@ -583,9 +639,7 @@ def account_needs_reconnect(*, account: SocialAccount, reason: str = "") -> bool
         fresh = SocialAccount.objects.get(pk=account.pk)
         fresh._change_reason = "access expired"
         fresh.save()  # the history row of the change
-        held = Publication.objects.filter(
-            account=account, state__in=[State.SCHEDULED, State.PUBLISHING]
-        ).count()
+        held = Publication.objects.queued().filter(account=account).count()
         administrators_alert(
             subject=gettext("Crieur: reconnect the %(account)s account") % {"account": account},
             message=gettext(
@@ -601,8 +655,6 @@ def account_needs_reconnect(*, account: SocialAccount, reason: str = "") -> bool
 
 def administrators_alert(*, subject: str, message: str) -> int:
     """E-mail the administrators (the Administrator role and superusers)."""
-    from workflows.roles import ADMINISTRATOR
-
     users = get_user_model().objects.filter(
         Q(groups__name=ADMINISTRATOR.group_name) | Q(is_superuser=True), is_active=True
     )
@@ -619,10 +671,6 @@ def administrators_alert(*, subject: str, message: str) -> int:
 
 def accounts_refresh(*, now: datetime) -> int:
     """Renew the tokens that expire within the next hours; return how many were renewed."""
-    import networks
-    from networks.base import AuthExpired, NetworkError
-    from networks.services import accounts_save_grants
-
     ahead = timedelta(hours=settings.CRIEUR_TOKEN_REFRESH_AHEAD_HOURS)
     renewed = 0
     for account in SocialAccount.objects.filter(
@@ -631,7 +679,7 @@ def accounts_refresh(*, now: datetime) -> int:
         token_expires_at__lt=now + ahead,
     ).order_by("token_expires_at"):
         network = networks.get(account.network)
-        if not hasattr(network, "refresh"):
+        if not isinstance(network, Refreshable):
             continue
         try:
             grant = network.refresh(account)
@@ -663,10 +711,6 @@ def publications_reconcile_stale(*, now: datetime) -> int:
 def _look_up(publication: Publication, *, since: datetime):
     """The publication's post on the network, if it is there (raises NetworkError when
     the network cannot be asked)."""
-    import networks
-    from networks.base import NetworkError
-    from networks.outgoing import outgoing_parts
-
     variant = _approved_variant(publication)
     if variant is None:
         raise NetworkError("no approved version for this account")
@@ -675,13 +719,16 @@ def _look_up(publication: Publication, *, since: datetime):
     )
 
 
-def _mark_found(publication: Publication, ref, *, now: datetime) -> None:
-    """The post was found on the network: the publication is published, never resent."""
-    publication.state = State.PUBLISHED
-    publication.remote_id = publication.remote_id or ref.id
-    publication.remote_url = ref.url
-    publication.published_at = publication.published_at or now
-    publication.error = ""
+def _mark_found(publication: Publication, ref, *, now: datetime) -> str:
+    """The post was found on the network: the publication is published, never resent.
+    Returns the state it leaves."""
+    return publication.transition(
+        State.PUBLISHED,
+        remote_id=publication.remote_id or ref.id,
+        remote_url=ref.url,
+        published_at=publication.published_at or now,
+        error="",
+    )
 
 
 def publication_reconcile(*, publication_id: int, now: datetime | None = None):
@@ -690,8 +737,6 @@ def publication_reconcile(*, publication_id: int, now: datetime | None = None):
     Found: published. Not there and nothing of it sent: back to the schedule (or missed).
     Partly sent, or the network cannot say: unconfirmed, for a person to check.
     """
-    from networks.base import NetworkError
-
     now = now or timezone.now()
     with transaction.atomic():
         locked = list(
@@ -712,7 +757,7 @@ def publication_reconcile(*, publication_id: int, now: datetime | None = None):
         message="The worker stopped while sending.",
     )
     attempt = Attempt.objects.create(publication=publication, started_at=now)
-    ref, answer = None, None
+    ref, failure = None, None
     try:
         since = publication.scheduled_at - timedelta(minutes=10)
         if publication.claimed_at and publication.claimed_at < since:
@@ -720,32 +765,33 @@ def publication_reconcile(*, publication_id: int, now: datetime | None = None):
         ref = _look_up(publication, since=since)
         can_tell = publication.account.network != "whatsapp"
     except NetworkError as error:
-        can_tell, answer = False, error.message
+        can_tell, failure = False, error
     if ref is not None:
-        attempt.outcome = Attempt.Outcome.PUBLISHED
-        attempt.message = "Found on the network after the worker stopped."
-        _mark_found(publication, ref, now=now)
+        answer = Answer(Attempt.Outcome.PUBLISHED, "Found on the network after the worker stopped.")
+        left = _mark_found(publication, ref, now=now)
     elif can_tell and not publication.remote_id and not publication.remote_parts:
-        attempt.outcome = Attempt.Outcome.TRANSIENT
-        attempt.message = "Not on the network: sent again."
+        answer = Answer(Attempt.Outcome.TRANSIENT, "Not on the network: sent again.")
         if now - publication.scheduled_at > cutoff(publication.account):
-            publication.state = State.MISSED  # recorded below, with the attempt
-            publication.error = _missed_reason(publication, now=now)
+            left = publication.transition(State.MISSED, error=_missed_reason(publication, now=now))
         else:
-            publication.state = State.SCHEDULED
-            publication.not_before = None
+            left = publication.transition(State.SCHEDULED, not_before=None)
     else:
-        attempt.outcome = Attempt.Outcome.UNCONFIRMED
-        attempt.message = str(answer or "The network cannot say whether the post is there.")
-        publication.state = State.UNCONFIRMED
-        publication.error = gettext(
-            "The worker stopped while sending and the network cannot say whether the post "
-            "is there: check on the network, then mark it published or send it again."
+        answer = Answer(
+            Attempt.Outcome.UNCONFIRMED,
+            getattr(failure, "message", "") or "The network cannot say whether the post is there.",
+            getattr(failure, "status", None),
+            getattr(failure, "body", None),
         )
-    attempt.finished_at = timezone.now()
-    attempt.save()
+        left = publication.transition(
+            State.UNCONFIRMED,
+            error=gettext(
+                "The worker stopped while sending and the network cannot say whether the "
+                "post is there: check on the network, then mark it published or send it again."
+            ),
+        )
+    attempt_update(attempt, answer)
     publication.claimed_at = None
-    recorded = _record(publication, "reconciled", leaving=State.PUBLISHING)
+    recorded = _record(publication, "reconciled", leaving=left)
     if recorded and publication.state == State.SCHEDULED:
         transaction.on_commit(lambda: publication_enqueue(publication_id=publication_id))
     return publication
@@ -766,7 +812,7 @@ def publications_mark_missed(*, now: datetime) -> int:
     ).select_related("account"):
         # A worker may have claimed it since it was read: then the worker decides.
         if now - publication.scheduled_at > cutoff(publication.account) and _mark_missed(
-            publication, now=now, leaving=State.SCHEDULED
+            publication, now=now
         ):
             count += 1
     return count
@@ -790,12 +836,10 @@ def publications_thaw(*, now: datetime) -> int:
             _record(publication, "frozen: blocked period", leaving=State.FROZEN)
             continue
         if now - publication.scheduled_at > cutoff(publication.account):
-            recorded = _mark_missed(publication, now=now, leaving=State.FROZEN)
+            recorded = _mark_missed(publication, now=now)
         else:
-            publication.state = State.SCHEDULED
-            publication.not_before = None
-            publication.error = ""
-            recorded = _record(publication, "thawed: period over", leaving=State.FROZEN)
+            left = publication.transition(State.SCHEDULED, not_before=None, error="")
+            recorded = _record(publication, "thawed: period over", leaving=left)
             if recorded:
                 transaction.on_commit(partial(publication_enqueue, publication_id=publication.pk))
         count += recorded
@@ -804,8 +848,6 @@ def publications_thaw(*, now: datetime) -> int:
 
 def scheduler_tick(*, now: datetime | None = None) -> dict:
     """One beat of the scheduler: what is due is handed over, the rest kept in order."""
-    from .services import heartbeat_record
-
     now = now or timezone.now()
     heartbeat_record()
     figures = {"dispatched": due_dispatch(now=now)}
@@ -818,7 +860,50 @@ def scheduler_tick(*, now: datetime | None = None) -> dict:
     return figures
 
 
-# -- A person's actions from the dashboard -------------------------------------------------
+# -- A person's actions: sending at once, sending again --------------------------------------
+
+
+def publication_send(*, publication: Publication) -> Publication:
+    """Claim and send one publication now (it must be due); return it as it ends up."""
+    return publication_deliver(publication_id=publication.pk) or Publication.objects.get(
+        pk=publication.pk
+    )
+
+
+def post_send_now(*, post, by) -> list[Publication]:
+    """Send the post's approved revision to each of its accounts at once (by hand).
+
+    Only the approved (live) revision is sent; the scheduler will do the same on time.
+    """
+    permissions.require(
+        permissions.may_send_now(by), gettext("Only administrators can send a post at once.")
+    )
+    blocked = sending_problem(at=timezone.now())
+    if blocked:  # the pre-election reserve, a freeze: no door sends during them
+        raise ValidationError(blocked)
+    revision = post.live_revision
+    if revision is None:
+        raise ValidationError(
+            gettext("This post is not approved yet: it must go through its circuit first.")
+        )
+    approved = revision.as_object()
+    accounts = [v.account for v in approved.variants.all() if v.account_id]
+    if not accounts:
+        raise ValidationError(
+            gettext("The approved version has no network version: add one and have it approved.")
+        )
+    now = timezone.now()
+    publications = []
+    for account in accounts:
+        if account.status != SocialAccount.Status.CONNECTED:
+            continue
+        publication = Publication(
+            post=post, revision=revision, account=account, scheduled_at=now, created_by=by
+        )
+        publication._history_user = by
+        publication.save()
+        publications.append(publication_send(publication=publication))
+    return publications
 
 
 def publication_retry(*, publication: Publication, by) -> Publication:
@@ -827,12 +912,14 @@ def publication_retry(*, publication: Publication, by) -> Publication:
     An unconfirmed one is first looked up on the network: if the post is there, it is
     marked published and nothing is sent.
     """
-    from django.core.exceptions import ValidationError
-
-    from networks.base import NetworkError
-
+    permissions.require(
+        permissions.may_act_on_publications(by),
+        gettext(
+            "You may not send publications again: ask a community manager or an administrator."
+        ),
+    )
     publication = Publication.objects.select_related("account", "revision").get(pk=publication.pk)
-    if publication.state not in Publication.NEEDS_A_PERSON:
+    if not publication.needs_a_person:
         raise ValidationError(
             gettext("This publication is %(state)s: there is nothing to retry.")
             % {"state": publication.get_state_display().lower()}
@@ -854,16 +941,12 @@ def publication_retry(*, publication: Publication, by) -> Publication:
                 % {"e": error.message}
             ) from error
         if ref is not None:
-            _mark_found(publication, ref, now=timezone.now())
+            left = _mark_found(publication, ref, now=timezone.now())
             publication._history_user = by
-            _record(publication, "found on the network", leaving=State.UNCONFIRMED)
+            _record(publication, "found on the network", leaving=left)
             return publication
     now = timezone.now()
-    leaving = publication.state
-    publication.state = State.SCHEDULED
-    publication.tries = 0
-    publication.not_before = None
-    publication.error = ""
+    leaving = publication.transition(State.SCHEDULED, tries=0, not_before=None, error="")
     if now - publication.scheduled_at > cutoff(publication.account):
         # A person decided it is still useful: it goes out now, not at the old time.
         publication.scheduled_at = now

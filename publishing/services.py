@@ -1,17 +1,37 @@
-"""Changing publishing state: heartbeats, credentials, connecting accounts, sending."""
+"""Changing publishing state: scheduling, moving and cancelling publications (a person's
+decision, or an approval), handing them to the workers, the scheduler's heartbeat.
 
-from django.core.exceptions import PermissionDenied, ValidationError
+Nothing here calls a network: the scheduler (publishing.scheduler) sends, and uses these.
+The workers' tasks are asked for by name, so this module imports neither.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from celery import signature
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
+from wagtail.log_actions import log
 
 from networks.models import SocialAccount
-from policies.checks import sending_problem
+from policies.selectors import period_at
 
+from . import permissions
 from .models import Heartbeat, Publication
 
+logger = logging.getLogger(__name__)
+
+State = Publication.State
 SCHEDULER = "scheduler"
+
+# The workers' tasks (publishing/tasks.py), by name.
+DELIVER_TASK = "publishing.tasks.publication_deliver"
+DELIVER_MANY_TASK = "publishing.tasks.publications_deliver"
 
 
 def heartbeat_record(*, name: str = SCHEDULER) -> Heartbeat:
@@ -24,63 +44,68 @@ def heartbeat_record(*, name: str = SCHEDULER) -> Heartbeat:
     return Heartbeat.objects.get(name=name)
 
 
-# -- Sending ----------------------------------------------------------------------------
+# -- Handing work to the workers ----------------------------------------------------------
 
 
-def publication_send(*, publication: Publication) -> Publication:
-    """Claim and send one publication now (it must be due); return it as it ends up."""
-    from .scheduler import publication_deliver
-
-    return publication_deliver(publication_id=publication.pk) or Publication.objects.get(
-        pk=publication.pk
-    )
+def due_time(publication: Publication) -> datetime:
+    if publication.not_before and publication.not_before > publication.scheduled_at:
+        return publication.not_before
+    return publication.scheduled_at
 
 
-def post_send_now(*, post, by) -> list[Publication]:
-    """Send the post's approved revision to each of its accounts at once (by hand).
+def publication_enqueue(*, publication_id: int, eta: datetime | None = None) -> None:
+    """Ask a worker to deliver the publication at `eta` (at once if empty or past).
 
-    Only the approved (live) revision is sent; the scheduler will do the same on time.
+    Only near publications are handed over (the tick hands over the others when they
+    come near): a broker holding weeks-long ETAs would redeliver them many times.
     """
-    if not by.has_perm("publishing.send_now"):
-        raise PermissionDenied(gettext("Only administrators can send a post at once."))
-    blocked = sending_problem(at=timezone.now())
-    if blocked:  # the pre-election reserve, a freeze: no door sends during them
-        raise ValidationError(blocked)
-    revision = post.live_revision
-    if revision is None:
-        raise ValidationError(
-            gettext("This post is not approved yet: it must go through its circuit first.")
-        )
-    approved = revision.as_object()
-    accounts = [v.account for v in approved.variants.all() if v.account_id]
-    if not accounts:
-        raise ValidationError(
-            gettext("The approved version has no network version: add one and have it approved.")
-        )
     now = timezone.now()
-    publications = []
-    for account in accounts:
-        if account.status != SocialAccount.Status.CONNECTED:
-            continue
-        publication = Publication(
-            post=post, revision=revision, account=account, scheduled_at=now, created_by=by
-        )
-        publication._history_user = by
-        publication.save()
-        publications.append(publication_send(publication=publication))
-    return publications
+    if eta is None:
+        row = Publication.objects.filter(pk=publication_id, state=State.SCHEDULED).first()
+        if row is None:
+            return
+        eta = due_time(row)
+    if eta - now > timedelta(seconds=settings.CRIEUR_DISPATCH_AHEAD_SECONDS):
+        return
+    try:
+        signature(DELIVER_TASK, args=(publication_id,)).apply_async(eta=eta if eta > now else None)
+    except Exception as error:
+        # The broker is out of reach: the publication is scheduled, and the tick hands
+        # it over when it is due (the state already says what is to be done).
+        logger.warning("Publication %s: not handed over (%r)", publication_id, error)
 
 
-# -- Connecting accounts ----------------------------------------------------------------
+def _enqueue(publication: Publication) -> None:
+    """Once committed, hand the publication to the workers for its due time."""
+    transaction.on_commit(lambda: publication_enqueue(publication_id=publication.pk))
 
-# OAuth provider → the network module that runs its flow (Meta's gives Pages and Instagram).
+
+REVISION_CACHE_SECONDS = 2 * 24 * 3600
+
+
+def approved_content(revision):
+    """The post as the revision holds it, shared by the workers through the cache.
+
+    A revision never changes, so its copy can be kept; building it from the revision's
+    JSON costs a dozen queries, and each approved revision goes to several networks.
+    The copy is kept without the accounts' rows: no token ever goes into the cache.
+    """
+    # The creation time is in the key: a database restored from a backup reuses ids.
+    key = f"crieur:revision:{revision.pk}:{revision.created_at.timestamp()}"
+    post = cache.get(key)
+    if post is None:
+        post = revision.as_object()
+        for variant in post.variants.all():
+            variant._state.fields_cache.pop("account", None)
+        cache.set(key, post, timeout=REVISION_CACHE_SECONDS)
+    return post
+
+
 # -- Scheduling and the calendar ------------------------------------------------------------
 
 
 def schedule_problem(*, at, now=None) -> str | None:
     """Why nothing may be scheduled at `at`, in words the user can act on; else None."""
-    from policies.selectors import period_at
-
     now = now or timezone.now()
     if at <= now:
         return gettext("Choose a time in the future: %(at)s has passed.") % {
@@ -97,20 +122,11 @@ def schedule_problem(*, at, now=None) -> str | None:
 
 
 def _log(*, post, action: str, by, data: dict) -> None:
-    from wagtail.log_actions import log
-
     log(instance=post, action=action, user=by, data=data)
 
 
 def _when(at) -> str:
     return timezone.localtime(at).isoformat(timespec="minutes")
-
-
-def _enqueue(publication: Publication) -> None:
-    """Once committed, hand the publication to the workers for its due time."""
-    from .scheduler import publication_enqueue
-
-    transaction.on_commit(lambda: publication_enqueue(publication_id=publication.pk))
 
 
 def publications_sync(*, post, by=None) -> list[Publication]:
@@ -123,8 +139,6 @@ def publications_sync(*, post, by=None) -> list[Publication]:
     revision = post.live_revision
     if revision is None or post.planned_at is None:
         return []
-    from .scheduler import approved_content
-
     approved = approved_content(revision)  # kept for the workers, who need it soon
     late: list[str] = []
     accounts = {
@@ -141,13 +155,15 @@ def publications_sync(*, post, by=None) -> list[Publication]:
         }
         for account_id, publication in open_.items():
             if account_id not in accounts:
-                publication.state = Publication.State.CANCELLED
-                publication.error = gettext("This account is no longer in the approved version.")
+                publication.transition(
+                    State.CANCELLED,
+                    error=gettext("This account is no longer in the approved version."),
+                )
                 publication._history_user = by
                 publication.save()
         sent = set(
-            Publication.objects.filter(post=post, revision=revision)
-            .exclude(state__in=[Publication.State.SCHEDULED, Publication.State.CANCELLED])
+            Publication.objects.past_the_schedule()
+            .filter(post=post, revision=revision)
             .values_list("account_id", flat=True)
         )
         for account_id, account in accounts.items():
@@ -176,11 +192,18 @@ def publications_sync(*, post, by=None) -> list[Publication]:
     return result
 
 
+def _require_move(by) -> None:
+    permissions.require(
+        permissions.may_move(by), gettext("You may not move posts on the calendar.")
+    )
+
+
 def post_schedule(*, post, at, by) -> list[Publication]:
     """Plan the post for `at`; once approved, its publications go out then.
 
     Moving a post keeps its approval: only the time changes, never the content.
     """
+    _require_move(by)
     problem = schedule_problem(at=at)
     if problem:
         raise ValidationError(problem)
@@ -205,10 +228,10 @@ def post_schedule(*, post, at, by) -> list[Publication]:
 
 
 def _publication_move(publication: Publication, *, at, by) -> Publication:
-    if publication.state == Publication.State.FROZEN:
+    """Move an open publication (held locked by the caller) to `at`."""
+    if publication.state == State.FROZEN:
         # Held by a blocked period; the new time was checked to be outside every one.
-        publication.state = Publication.State.SCHEDULED
-        publication.error = ""
+        publication.transition(State.SCHEDULED, error="")
     publication.scheduled_at = at
     publication.not_before = None
     publication._history_user = by
@@ -224,6 +247,7 @@ def publication_reschedule(*, publication: Publication, at, by) -> Publication:
     Refused, with the reason, when it has already left or when `at` is in the past or
     in a blocked period (freeze, pre-election reserve).
     """
+    _require_move(by)
     problem = schedule_problem(at=at)
     if problem:
         raise ValidationError(problem)
@@ -252,23 +276,27 @@ def publication_reschedule(*, publication: Publication, at, by) -> Publication:
     return publication
 
 
+# -- Giving up publications -----------------------------------------------------------------
+
+
 def publication_cancel(*, publication: Publication, by) -> Publication:
     """Give up a publication that has not gone out (or awaits a person's check)."""
-    cancellable = [
-        Publication.State.SCHEDULED,
-        Publication.State.FROZEN,
-        Publication.State.FAILED,
-        Publication.State.UNCONFIRMED,
-        Publication.State.MISSED,
-    ]
+    permissions.require(
+        permissions.may_act_on_publications(by),
+        gettext("You may not cancel publications: ask a community manager or an administrator."),
+    )
+    return _cancel(publication, by=by)
+
+
+def _cancel(publication: Publication, *, by) -> Publication:
     with transaction.atomic():
         publication = Publication.objects.select_for_update().get(pk=publication.pk)
-        if publication.state not in cancellable:
+        if not publication.can_become(State.CANCELLED):
             raise ValidationError(
                 gettext("This publication is %(state)s: it cannot be cancelled.")
                 % {"state": publication.get_state_display().lower()}
             )
-        publication.state = Publication.State.CANCELLED
+        publication.transition(State.CANCELLED)
         publication._history_user = by
         publication._change_reason = "cancelled"
         publication.save()
@@ -287,6 +315,13 @@ def post_publications_cancel(*, post, by) -> list[Publication]:
     Editing an approved post leaves its publications on the approved version until the
     new one is approved; this is the author asking to stop them before that.
     """
+    permissions.require(
+        permissions.may_cancel_post_publications(by, post),
+        gettext(
+            "Only the post's author, a community manager or an administrator may cancel "
+            "its publications."
+        ),
+    )
     cancelled = []
     with transaction.atomic():
         for publication in (
@@ -296,5 +331,5 @@ def post_publications_cancel(*, post, by) -> list[Publication]:
             .select_related("account")
             .order_by("pk")
         ):
-            cancelled.append(publication_cancel(publication=publication, by=by))
+            cancelled.append(_cancel(publication, by=by))
     return cancelled

@@ -2,6 +2,10 @@
 
 from django.dispatch import Signal
 
+from cms.models import Post
+
+from .services import publications_sync
+
 # Sent when a publication stops and waits for a person (failed, missed or unconfirmed),
 # with `publication`: the notifications of workflows listen, publishing does not know them.
 publication_failed = Signal()
@@ -9,9 +13,5 @@ publication_failed = Signal()
 
 def post_approved(sender, instance, revision=None, **kwargs) -> None:
     """An approved revision of a post: its publications follow it (time and content)."""
-    from cms.models import Post
-
-    from .services import publications_sync
-
     if isinstance(instance, Post):
         publications_sync(post=instance, by=getattr(revision, "user", None))

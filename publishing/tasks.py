@@ -1,19 +1,22 @@
-"""Celery tasks of publishing: thin doors onto the services."""
+"""Celery tasks of publishing: thin doors onto the services.
+
+The modules below ask for these tasks by name (services.DELIVER_TASK…), so that none of
+them imports this one.
+"""
 
 from celery import shared_task
 from celery.signals import worker_process_init
 
+import networks
 from networks import budget
 
-from . import scheduler
+from . import imports, scheduler, services
 
 
 @worker_process_init.connect
 def networks_load(**kwargs) -> None:
     """A new worker process loads the networks' client libraries at once: otherwise its
     first publications wait for those imports and go out late."""
-    import networks
-
     for name in networks.MODULES:
         networks.get(name)
 
@@ -42,13 +45,13 @@ DELIVERY = {
 OUTAGE_RETRY_SECONDS = 2.0
 
 
-@shared_task(name="publishing.tasks.publication_deliver", **DELIVERY)
+@shared_task(name=services.DELIVER_TASK, **DELIVERY)
 def publication_deliver_task(self, publication_id: int) -> None:
     if scheduler.publications_deliver(publication_ids=[publication_id]):
         _again(self, (publication_id,))
 
 
-@shared_task(name="publishing.tasks.publications_deliver", **DELIVERY)
+@shared_task(name=services.DELIVER_MANY_TASK, **DELIVERY)
 def publications_deliver_task(self, publication_ids: list[int]) -> None:
     """Publications due together, each claimed and sent on its own (see above)."""
     left = scheduler.publications_deliver(publication_ids=publication_ids)
@@ -63,9 +66,7 @@ def _again(task, args: tuple) -> None:
     raise task.retry(args=args, countdown=budget.jitter(OUTAGE_RETRY_SECONDS))
 
 
-@shared_task(name="publishing.tasks.import_run_task", ignore_result=True, max_retries=0)
+@shared_task(name=imports.IMPORT_RUN_TASK, ignore_result=True, max_retries=0)
 def import_run_task(job_id: int, only_valid: bool) -> None:
     """Create the posts of a checked import; the job shows the progress row by row."""
-    from .imports import import_run
-
-    import_run(job_id=job_id, only_valid=only_valid)
+    imports.import_run(job_id=job_id, only_valid=only_valid)

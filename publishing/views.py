@@ -17,26 +17,23 @@ from cms.models import Post
 from networks import config
 from networks.models import SocialAccount
 
-from . import services
+from . import scheduler, services
 from .models import Publication
+from .permissions import may_act_on_publications, may_cancel_post_publications, may_send_now
 from .selectors import live_check
-
-
-def _require(request, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
 
 
 def send_now(request, post_id):
     """Send a post's approved revision to its accounts at once (before the scheduler)."""
-    _require(request, "publishing.send_now")
+    if not may_send_now(request.user):
+        raise PermissionDenied
     post = get_object_or_404(Post, pk=post_id)
     approved = post.live_revision.as_object() if post.live_revision else None
     variants = list(approved.variants.all()) if approved else []
     context = {"post": post, "variants": variants, "publications": None}
     if request.method == "POST":
         try:
-            context["publications"] = services.post_send_now(post=post, by=request.user)
+            context["publications"] = scheduler.post_send_now(post=post, by=request.user)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
     context["sandbox"] = bool(config.sandbox_url())
@@ -65,23 +62,14 @@ def check_variant(request):
     return JsonResponse(report)
 
 
-def may_act_on_publications(user) -> bool:
-    """Community managers, the crisis cell and administrators retry or cancel sends."""
-    return user.has_perm("cms.change_post") or user.has_perm("publishing.send_now")
-
-
 def publication_retry(request, publication_id):
     """Send again a failed, missed or unconfirmed publication (an unconfirmed one is looked
     up on the network first)."""
-    from .scheduler import publication_retry as retry
-
-    if not may_act_on_publications(request.user):
-        raise PermissionDenied
     if request.method != "POST":
         return redirect("wagtailadmin_home")
     publication = get_object_or_404(Publication, pk=publication_id)
     try:
-        publication = retry(publication=publication, by=request.user)
+        publication = scheduler.publication_retry(publication=publication, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -94,7 +82,7 @@ def publication_retry(request, publication_id):
 
 def publication_cancel(request, publication_id):
     """Cancel a publication that has not gone out, after a confirmation page."""
-    if not may_act_on_publications(request.user):
+    if not may_act_on_publications(request.user):  # not even the confirmation page
         raise PermissionDenied
     publication = get_object_or_404(
         Publication.objects.select_related("post", "account"), pk=publication_id
@@ -115,7 +103,7 @@ def publication_cancel(request, publication_id):
 def post_publications_cancel(request, post_id):
     """Cancel everything scheduled for a post, after a confirmation page listing it."""
     post = get_object_or_404(Post, pk=post_id)
-    if not (may_act_on_publications(request.user) or post.created_by_id == request.user.pk):
+    if not may_cancel_post_publications(request.user, post):  # not even the confirmation page
         raise PermissionDenied
     edit_url = reverse("wagtailsnippets_cms_post:edit", args=[post.pk])
     scheduled = (

@@ -6,11 +6,14 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.images import ImageFile
+from django.utils import timezone
 from PIL import Image as PILImage
 from wagtail.images.models import Image
 
+from cms.adaptation import outgoing
 from cms.models import Campaign, Post, PostImage, Territory, Variant
 from networks.models import SocialAccount
+from publishing.models import Publication
 
 PASSWORD = "correct horse battery staple"
 
@@ -118,3 +121,26 @@ def post_with_variant(
             sort_order=number,
         )
     return Variant.objects.create(post=post, account=account, text=variant_text, **variant_fields)
+
+
+def outgoing_for(account, **fields):
+    """What a saved post's version for `account` sends (an `Outgoing`); takes
+    `post_with_variant`'s arguments."""
+    return outgoing(post_with_variant(account, **fields))
+
+
+def approved_publication(account, *, state=Publication.State.SCHEDULED, at=None, author=None):
+    """A publication, due `at` (now by default), of a post approved with one version for
+    `account` (written by `author`), in `state`."""
+    post = post_with_variant(account).post
+    post.created_by = author
+    post.save()
+    post.save_revision().publish()
+    post.refresh_from_db()
+    return Publication.objects.create(
+        post=post,
+        revision=post.live_revision,
+        account=account,
+        scheduled_at=at or timezone.now(),
+        state=state,
+    )

@@ -145,7 +145,7 @@ def test_a_frozen_publication_moved_out_of_the_freeze_goes_out_at_its_new_time(
     new_time = freeze.ends_at + timedelta(minutes=30)
 
     publication_reschedule(
-        publication=publication, at=new_time, by=roles_people[roles.ADMINISTRATOR.key]
+        publication=publication, at=new_time, by=roles_people[roles.COMMUNITY_MANAGER.key]
     )
     with time_machine.travel(new_time + timedelta(seconds=1), tick=False):
         scheduler.publication_deliver(publication_id=publication.pk)

@@ -306,7 +306,9 @@ def test_upload_report_and_import_through_the_pages(
 ):
     client.force_login(manager)
     sent = []
-    monkeypatch.setattr(import_run_task, "delay", lambda **kwargs: sent.append(kwargs))
+    monkeypatch.setattr(
+        import_run_task, "apply_async", lambda args=(), kwargs=None, **_: sent.append(kwargs)
+    )
 
     response = upload(client, good_file())
     job = ImportJob.objects.get()
@@ -333,7 +335,9 @@ def test_bad_rows_need_a_confirmation_before_the_valid_ones_are_imported(
     client, manager, accounts, campaign, django_capture_on_commit_callbacks, monkeypatch
 ):
     client.force_login(manager)
-    monkeypatch.setattr(import_run_task, "delay", lambda **kwargs: import_run_task(**kwargs))
+    monkeypatch.setattr(
+        import_run_task, "apply_async", lambda args=(), kwargs=None, **_: import_run_task(**kwargs)
+    )
     upload(client, bad_file())
     job = ImportJob.objects.get()
     url = reverse("publishing_import_report", args=[job.pk])

@@ -13,7 +13,7 @@ from networks import budget
 from networks.models import SocialAccount
 from publishing import scheduler
 from publishing.models import Attempt, Publication
-from tests.factories import UserFactory
+from publishing.services import publication_cancel
 from tests.publishing.test_send_now import approved_post
 from workflows import roles
 
@@ -286,15 +286,14 @@ def test_a_publication_past_its_cut_off_is_missed_not_sent(sandbox, five_account
     assert sandbox.received == []
 
 
-def test_frozen_and_cancelled_publications_are_never_sent(sandbox, five_accounts):
+def test_frozen_and_cancelled_publications_are_never_sent(sandbox, five_accounts, roles_people):
     x = five_accounts["x"]
     frozen = schedule(approved_post({"x": x}), x, timezone.now())
     frozen.state = State.FROZEN
     frozen.save()
     cancelled = schedule(approved_post({"x": x}), x, timezone.now())
-    from publishing.services import publication_cancel
 
-    publication_cancel(publication=cancelled, by=UserFactory())
+    publication_cancel(publication=cancelled, by=roles_people[roles.COMMUNITY_MANAGER.key])
 
     scheduler.scheduler_tick()
     for publication in (frozen, cancelled):
@@ -311,9 +310,10 @@ def test_a_stale_claim_is_reconciled_found_on_the_network(sandbox, five_accounts
     publication = schedule(post, x, timezone.now())
     # A worker sent it, then died before writing the answer down.
     import networks
+    from cms.adaptation import outgoing
 
     variant = post.live_revision.as_object().variants.first()
-    networks.get("x").publish(variant, key="crieur-dead")
+    networks.get("x").publish(outgoing(variant), account=x, key="crieur-dead")
     Publication.objects.filter(pk=publication.pk).update(
         state=State.PUBLISHING, claimed_at=timezone.now()
     )
@@ -350,7 +350,7 @@ def test_a_stale_claim_not_on_the_network_is_sent_again_once(sandbox, five_accou
 
 
 def test_an_unconfirmed_publication_retried_from_the_dashboard_is_checked_first(
-    sandbox, five_accounts, django_capture_on_commit_callbacks
+    sandbox, five_accounts, roles_people, django_capture_on_commit_callbacks
 ):
     x = five_accounts["x"]
     publication = schedule(approved_post({"x": x}), x, timezone.now())
@@ -358,7 +358,9 @@ def test_an_unconfirmed_publication_retried_from_the_dashboard_is_checked_first(
     scheduler.publication_deliver(publication_id=publication.pk)
     assert Publication.objects.get().state == State.UNCONFIRMED
 
-    scheduler.publication_retry(publication=publication, by=UserFactory())
+    scheduler.publication_retry(
+        publication=publication, by=roles_people[roles.COMMUNITY_MANAGER.key]
+    )
 
     publication.refresh_from_db()
     assert publication.state == State.PUBLISHED  # found there: nothing sent again
