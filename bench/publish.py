@@ -86,16 +86,19 @@ def percentile(values, share: float) -> float:
 def raw_rate(account_sets, image, *, count: int) -> float:
     """The same client calls, in a tight loop, without Crieur (no claim, no Celery)."""
     import networks
+    from cms.adaptation import outgoing
 
     posts = make_posts(account_sets, image, count=count // len(NETWORKS), label="Brut")
     variants = []
     for post in posts:
         variants.extend(post.live_revision.as_object().variants.all())
     for variant in variants[: len(NETWORKS)]:  # warm the renditions, as Crieur's first sends do
-        networks.get(variant.account.network).outgoing(variant)
+        outgoing(variant)
     started = time.perf_counter()
     for n, variant in enumerate(variants):
-        networks.get(variant.account.network).publish(variant, key=f"raw-{n}")
+        networks.get(variant.account.network).publish(
+            outgoing(variant), account=variant.account, key=f"raw-{n}"
+        )
     return len(variants) / (time.perf_counter() - started)
 
 

@@ -9,12 +9,11 @@ from wagtail.images import get_image_model
 
 from networks.base import Outgoing
 from networks.checks import Problem
-from networks.common import variant_problems
 from networks.facebook import message_of
 from networks.linkedin import hashtag_url, little_text_tokens
 from networks.models import SocialAccount
-from networks.outgoing import outgoing, outgoing_parts
 
+from .adaptation import outgoing, outgoing_parts, variant_problems
 from .selectors import render_citizen_text
 
 

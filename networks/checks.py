@@ -37,9 +37,16 @@ class Problem:
 
 @dataclass(frozen=True)
 class Draft:
+    """A version as the checks read it, before its media are converted (plain data).
+
+    For a thread, `text` is the first part and `thread` the parts after it, as sent.
+    """
+
     text: str
     images: list[ImageInfo] = field(default_factory=list)
     video: bool = False
+    format: str = "feed"
+    thread: tuple[str, ...] = ()
 
 
 def text_length(network: str, text: str) -> int:
@@ -133,4 +140,35 @@ def check_text(network: str, draft: Draft) -> list[Problem]:
             _("%(count)d mentions out of %(max)d: remove some.")
             % {"count": len(mentions(draft.text)), "max": limits.max_mentions},
         )
+    return problems
+
+
+def draft_problems(network: str, draft: Draft) -> list[Problem]:
+    """Every problem `draft` would meet on `network`: the text and media checks, and for
+    a thread each part counted on its own (the first carries the media)."""
+    name = NETWORK_NAMES[network]
+    if draft.format == "thread" and network != "x":
+        return [
+            *check_text(network, draft),
+            Problem(
+                network,
+                "thread_unsupported",
+                _("%(network)s: threads exist only on X: choose the Feed post format.")
+                % {"network": name},
+            ),
+        ]
+    if draft.format != "thread":
+        return check_text(network, draft)
+    problems = []
+    for number, text in enumerate([draft.text, *draft.thread], 1):
+        part = Draft(text=text, images=draft.images if number == 1 else [], video=draft.video)
+        for problem in check_text(network, part):
+            if number > 1 and problem.code == "too_long":
+                message = _("%(network)s: part %(number)d of the thread: %(problem)s") % {
+                    "network": name,
+                    "number": number,
+                    "problem": problem.message.split(": ", 1)[-1],
+                }
+                problem = Problem(network, problem.code, message, problem.blocking)
+            problems.append(problem)
     return problems

@@ -5,11 +5,18 @@ there are), videos, the first comment, comments, metrics; Meta's OAuth and webho
 `account.remote_id` is the Page id; `credentials["access_token"]` the Page token.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from . import meta
-from .base import Duplicate, Inbound, Metrics, NetworkError, RemoteRef
+from .base import Duplicate, Inbound, Metrics, NetworkError, Outgoing, RemoteRef
 from .common import NetworkBase
+
+if TYPE_CHECKING:
+    from .models import SocialAccount
 
 POST_URL = "https://www.facebook.com/{id}"
 COMMENT_FIELDS = "id,message,from{id,name},created_time,parent{id}"
@@ -20,7 +27,7 @@ def _token(account) -> str:
     return (account.credentials or {}).get("access_token", "")
 
 
-def message_of(out) -> str:
+def message_of(out: Outgoing) -> str:
     """The post's text; with photos (which cannot carry a link preview) the link is
     added to the text when it is not already there."""
     text = out.text
@@ -39,11 +46,17 @@ class FacebookNetwork(meta.MetaAppMixin, NetworkBase):
 
     # -- publishing ------------------------------------------------------------------------
 
-    def publish(self, variant, *, key, done_parts=(), on_part=None) -> RemoteRef:
+    def publish(
+        self,
+        out: Outgoing,
+        *,
+        account: SocialAccount,
+        key: str,
+        done_parts: Sequence[str] = (),
+        on_part: Callable[[str], None] | None = None,
+    ) -> RemoteRef:
         """The post (feed, photos or video), then the first comment as a part. `key` has
         no place in the Graph API: a repeated text is refused as a duplicate (506)."""
-        account = variant.account
-        out = self.outgoing(variant)
         done = [str(part) for part in done_parts if part]
         if done:
             post_id = done[0]
@@ -196,14 +209,15 @@ class FacebookNetwork(meta.MetaAppMixin, NetworkBase):
             raw=answer,
         )
 
-    def find_recent(self, account, *, text: str, since: datetime) -> RemoteRef | None:
+    def find_recent(
+        self, account: SocialAccount, *, text: str, since: datetime | None
+    ) -> RemoteRef | None:
         """The Page's post with this text published since `since` (reconciliation)."""
+        params: dict = {"fields": "id,message,created_time"}
+        if since is not None:
+            params["since"] = int(since.timestamp())
         answer = self._call(
-            account,
-            "GET",
-            (account.remote_id, "published_posts"),
-            {"fields": "id,message,created_time", "since": int(since.timestamp())},
-            safe=True,
+            account, "GET", (account.remote_id, "published_posts"), params, safe=True
         )
         wanted = text.strip()
         for post in answer.get("data", []):

@@ -7,16 +7,32 @@ are Meta's, shared with Facebook (meta.py).
 the Page it is linked to.
 """
 
+from __future__ import annotations
+
 import logging
 import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from . import meta
-from .base import Inbound, Metrics, NetworkError, RateLimited, Rejected, RemoteRef, Transient
+from .base import (
+    Inbound,
+    Metrics,
+    NetworkError,
+    Outgoing,
+    RateLimited,
+    Rejected,
+    RemoteRef,
+    Transient,
+)
 from .common import NetworkBase
+
+if TYPE_CHECKING:
+    from .models import SocialAccount
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +55,18 @@ class InstagramNetwork(meta.MetaAppMixin, NetworkBase):
 
     # -- publishing ------------------------------------------------------------------------
 
-    def publish(self, variant, *, key, done_parts=(), on_part=None) -> RemoteRef:
+    def publish(
+        self,
+        out: Outgoing,
+        *,
+        account: SocialAccount,
+        key: str,
+        done_parts: Sequence[str] = (),
+        on_part: Callable[[str], None] | None = None,
+    ) -> RemoteRef:
         """Quota, container(s), status until FINISHED, `media_publish`, then the first
         comment as a part. Containers are never seen until published, so everything
         before `media_publish` may be done again; `key` has no place in the API."""
-        account = variant.account
-        out = self.outgoing(variant)
         done = [str(part) for part in done_parts if part]
         if done:
             media_id = done[0]
@@ -287,7 +309,9 @@ class InstagramNetwork(meta.MetaAppMixin, NetworkBase):
             reactions=answer.get("like_count"), comments=answer.get("comments_count"), raw=answer
         )
 
-    def find_recent(self, account, *, text: str, since: datetime) -> RemoteRef | None:
+    def find_recent(
+        self, account: SocialAccount, *, text: str, since: datetime | None
+    ) -> RemoteRef | None:
         media = self._call(
             account,
             "GET",
@@ -297,7 +321,7 @@ class InstagramNetwork(meta.MetaAppMixin, NetworkBase):
         )
         wanted = text.strip()
         for item in media.get("data", []):
-            if meta.when(item.get("timestamp")) < since:
+            if since is not None and meta.when(item.get("timestamp")) < since:
                 continue
             if wanted and (item.get("caption") or "").strip() == wanted:
                 return RemoteRef(network=self.name, id=str(item["id"]))

@@ -18,8 +18,9 @@ import hmac
 import logging
 import re
 import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 import requests
@@ -36,6 +37,7 @@ from .base import (
     Inbound,
     Media,
     Metrics,
+    Outgoing,
     RateLimited,
     Rejected,
     RemoteRef,
@@ -44,6 +46,10 @@ from .base import (
 )
 from .common import NetworkBase, RefreshTokenMixin
 from .text import linkedin_escape
+from .webhook_items import HandshakeAnswer, ItemReader, Received, WebhookItems, listed
+
+if TYPE_CHECKING:
+    from .models import SocialAccount
 
 logger = logging.getLogger(__name__)
 
@@ -305,9 +311,15 @@ class LinkedInNetwork(RefreshTokenMixin, NetworkBase):
 
     # -- publishing -----------------------------------------------------------------------
 
-    def publish(self, variant, *, key: str, done_parts=(), on_part=None) -> RemoteRef:
-        account = variant.account
-        outgoing = self.outgoing(variant)
+    def publish(
+        self,
+        out: Outgoing,
+        *,
+        account: SocialAccount,
+        key: str,
+        done_parts: Sequence[str] = (),
+        on_part: Callable[[str], None] | None = None,
+    ) -> RemoteRef:
         author = _organization_urn(account)
         api = _Api(_credentials(account).get("access_token", ""), account_id=account.pk)
         done = list(done_parts)
@@ -315,12 +327,12 @@ class LinkedInNetwork(RefreshTokenMixin, NetworkBase):
         if done:
             post_urn = done[0]
         else:
-            post_urn = self._create_post(api, author, outgoing)
+            post_urn = self._create_post(api, author, out)
             if on_part:
                 on_part(post_urn)
         parts = done[1:]
-        if outgoing.first_comment and not parts:
-            comment_urn = self._comment(api, author, post_urn, outgoing.first_comment)
+        if out.first_comment and not parts:
+            comment_urn = self._comment(api, author, post_urn, out.first_comment)
             parts.append(comment_urn)
             if on_part:
                 on_part(comment_urn)
@@ -332,7 +344,7 @@ class LinkedInNetwork(RefreshTokenMixin, NetworkBase):
             data={"author": author},
         )
 
-    def _create_post(self, api: _Api, author: str, outgoing) -> str:
+    def _create_post(self, api: _Api, author: str, outgoing: Outgoing) -> str:
         entity: dict[str, Any] = {
             "author": author,
             "commentary": little_text(outgoing.text),
@@ -597,7 +609,9 @@ class LinkedInNetwork(RefreshTokenMixin, NetworkBase):
             raw=totals,
         )
 
-    def find_recent(self, account, *, text: str, since: datetime | None) -> RemoteRef | None:
+    def find_recent(
+        self, account: SocialAccount, *, text: str, since: datetime | None
+    ) -> RemoteRef | None:
         api = _Api(_credentials(account).get("access_token", ""), account_id=account.pk)
         author = _organization_urn(account)
         wanted = {little_text(text).strip(), linkedin_escape(text).strip(), text.strip()}
@@ -753,6 +767,36 @@ class LinkedInNetwork(RefreshTokenMixin, NetworkBase):
                 )
             )
         return grants
+
+    # -- the webhook door (base.WebhookReceiver) -------------------------------------------
+
+    def webhook_handshake(self, query: dict[str, str]) -> HandshakeAnswer | None:
+        """No subscription check is answered for LinkedIn yet."""
+        return None
+
+    def webhook_items(self, payload: dict[str, Any]) -> WebhookItems:
+        """Comments on the organisation's posts and mentions of it (see `parse_webhook`),
+        each notification read on its own; the account is the notification's
+        organisation."""
+        kind = payload.get("type")
+        if kind not in (None, "ORGANIZATION_SOCIAL_ACTION_NOTIFICATIONS"):
+            return WebhookItems()
+        reader = ItemReader()
+        for note in listed(payload, "notifications"):
+            reader.read("notification", note, lambda note=note: self._webhook_item(kind, note))
+        return reader.result()
+
+    def _webhook_item(self, kind, note: dict) -> list[Received]:
+        return [
+            Received(
+                network=self.name,
+                account_remote_id=note.get("organizationalEntity", ""),
+                kind=inbound.kind,
+                identity=("activity", inbound.remote_id),
+                content=inbound,
+            )
+            for inbound in self.parse_webhook({"type": kind, "notifications": [note]})
+        ]
 
 
 NETWORK = LinkedInNetwork()

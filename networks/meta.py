@@ -33,6 +33,14 @@ from .base import (
     Transient,
     Unconfirmed,
 )
+from .webhook_items import (
+    HandshakeAnswer,
+    ItemReader,
+    Received,
+    WebhookItems,
+    hub_challenge,
+    listed,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -511,3 +519,37 @@ class MetaAppMixin:
 
     def refresh(self, account):
         return refresh(account)
+
+    # -- the webhook door (base.WebhookReceiver) -------------------------------------------
+
+    def webhook_handshake(self, query: dict[str, str]) -> HandshakeAnswer | None:
+        """Meta's subscription check (`hub.challenge`)."""
+        return hub_challenge(query)
+
+    def webhook_items(self, payload: dict) -> WebhookItems:
+        """Page and Instagram comments (see `parse_webhook`), each change read on its own;
+        the account is the entry's id (the Page, the Instagram account)."""
+        kind = payload.get("object")
+        reader = ItemReader()
+        for entry in listed(payload, "entry"):
+            for change in listed(entry, "changes"):
+                reader.read(
+                    "change",
+                    change,
+                    lambda entry=entry, change=change: _webhook_change(kind, entry, change),
+                )
+        return reader.result()
+
+
+def _webhook_change(kind, entry: dict, change) -> list[Received]:
+    one = {"object": kind, "entry": [{**entry, "changes": [change]}]}
+    return [
+        Received(
+            network=inbound.network,
+            account_remote_id=str(entry.get("id", "")),
+            kind=inbound.kind,
+            identity=(inbound.network, "comment", inbound.remote_id),
+            content=inbound,
+        )
+        for inbound in parse_webhook(one)
+    ]

@@ -1,15 +1,19 @@
-"""Changing the network accounts: connecting them (OAuth, tokens) and their keys."""
+"""Changing the network accounts (connecting them, their keys) and keeping what the
+networks send (webhook events)."""
 
 import base64
 import hashlib
+import json
 import secrets
+from functools import partial
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 
 from . import get
-from .models import SocialAccount
+from .models import SocialAccount, WebhookEvent
+from .tasks import webhook_event_handle_task
 
 
 def credentials_key_rotate() -> int:
@@ -99,3 +103,37 @@ def accounts_save_grants(*, grants) -> list[SocialAccount]:
             account.save()
             accounts.append(account)
     return accounts
+
+
+def payload_digest(payload: dict) -> str:
+    """The event's fingerprint, whatever the formatting of the body that carried it
+    (spaces, key order): the same event re-sent is stored once."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def webhook_event_enqueue(*, event_id: int) -> None:
+    """Ask a worker to hand on the items of a stored event."""
+    webhook_event_handle_task.delay(event_id)
+
+
+def webhook_event_store(*, network: str, payload: dict) -> tuple[WebhookEvent, bool]:
+    """Keep a signed event once, raw, and have its items handled once it is committed;
+    return (the event, whether it is new).
+
+    A replayed event (in any formatting) is the stored one, handed to a worker again:
+    its items are known by the network's own ids, so only those not handled yet (an
+    earlier handling failed) are. When the broker cannot take the task, the error goes
+    up and the door answers 500: the network delivers the event again later.
+    """
+    digest = payload_digest(payload)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                event = WebhookEvent.objects.create(network=network, digest=digest, payload=payload)
+                created = True
+        except IntegrityError:
+            event = WebhookEvent.objects.get(network=network, digest=digest)
+            created = False
+        transaction.on_commit(partial(webhook_event_enqueue, event_id=event.pk))
+    return event, created

@@ -1,45 +1,39 @@
-"""Webhook doors: refuse what is not signed by the network, store each event once.
+"""The webhook door: refuse what is not signed by the network, keep each event once.
 
 Meta (Pages, Instagram, WhatsApp), X and LinkedIn sign their webhooks with the app's
-secret; the network module checks the signature. Subscription handshakes (Meta's
-hub.challenge, X's CRC) are answered here too. A signed body that is not an event the
-network module can read (not a JSON object, too deep, too large, odd types) is refused
-with a 400 and one log line, and is not stored.
+secret; the network module checks the signature and answers the subscription checks
+(Meta's hub.challenge, X's CRC): each implements `base.WebhookReceiver`. A signed body
+that is not an event of the network (not a JSON object, too deep, too large, odd types,
+an envelope the network's module cannot read) is refused with a 400 and one log line,
+and is not stored. An accepted event is stored raw by a service, and handled after the
+commit by a task (`receiving.webhook_event_handle`): nothing is handled inside the
+request.
 """
 
-import base64
 import hashlib
-import hmac
 import json
 import logging
 import math
-import re
-from datetime import datetime
+from typing import cast
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 import networks
-from networks import config
-from networks.base import Inbound
 
-from .models import WebhookEvent, WebhookItem
+from .base import HandshakeAnswer, WebhookReceiver
+from .receiving import WEBHOOK_SOURCES, item_key
+from .services import webhook_event_store
+from .webhook_items import SHAPE_ERRORS
+
+__all__ = ["MalformedWebhook", "item_key", "receive", "webhook_payload"]
 
 logger = logging.getLogger(__name__)
-
-# Webhook path → the network module that checks its signature.
-VERIFIERS = {"x": "x", "meta": "facebook", "linkedin": "linkedin", "whatsapp": "whatsapp"}
 
 # Networks send events of a few kilobytes; a larger body is refused before it is read.
 MAX_BODY_BYTES = 1024 * 1024
 # Meta's deepest events are about eight levels deep.
 MAX_DEPTH = 32
-# X's CRC tokens are short opaque strings (base64 or a UUID). X signs its webhook bodies
-# with the same key as the CRC answer, so the CRC must never answer for a token that
-# could be a body: no braces, brackets, quotes or spaces, and not a bare JSON value.
-CRC_TOKEN = re.compile(r"[A-Za-z0-9_+/=-]{1,100}")
 # The keys every event of a network carries (Meta's "object"/"entry", X's Account Activity
 # "for_user_id", LinkedIn's notification "type").
 ENVELOPES = {
@@ -48,10 +42,6 @@ ENVELOPES = {
     "x": ("for_user_id",),
     "linkedin": ("type",),
 }
-# Exceptions a network's parser raises on a payload of the wrong shape ("x".get, [1]["id"],
-# a timestamp out of range): the door turns them into a 400, never a 500.
-SHAPE_ERRORS = (AttributeError, TypeError, KeyError, IndexError, ValueError, OverflowError)
-ITEM_KEY_MAX = WebhookItem._meta.get_field("key").max_length or 255
 
 
 class MalformedWebhook(Exception):
@@ -62,32 +52,16 @@ class MalformedWebhook(Exception):
         self.reason = reason
 
 
-def crc_token_acceptable(token: str) -> bool:
-    """Whether a CRC token has X's shape; its signature can then never sign a body."""
-    if not CRC_TOKEN.fullmatch(token):
-        return False
-    try:
-        json.loads(token)  # digits, true, false, null: valid JSON documents
-    except ValueError:
-        return True
-    return False
+def _receiver(source: str) -> WebhookReceiver:
+    return cast(WebhookReceiver, networks.get(WEBHOOK_SOURCES[source]))
 
 
-def _handshake(request, source: str):
-    if source in ("meta", "whatsapp") and request.GET.get("hub.mode") == "subscribe":
-        expected = settings.CRIEUR_WHATSAPP_VERIFY_TOKEN
-        token = request.GET.get("hub.verify_token", "")
-        if expected and hmac.compare_digest(token, expected):
-            return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
-        return HttpResponseForbidden("verify token mismatch")
-    if source == "x" and "crc_token" in request.GET:
-        token = request.GET["crc_token"]
-        if not crc_token_acceptable(token):
-            logger.warning("Refused an X CRC check with a token of %d characters", len(token))
-            return HttpResponse("not a CRC token", status=400)
-        digest = hmac.new(config.client("x")[1].encode(), token.encode(), hashlib.sha256).digest()
-        return JsonResponse({"response_token": "sha256=" + base64.b64encode(digest).decode()})
-    return HttpResponse(status=400)
+def _answer(answer: HandshakeAnswer | None) -> HttpResponse:
+    if answer is None:
+        return HttpResponse(status=400)
+    if answer.json is not None:
+        return JsonResponse(answer.json, status=answer.status)
+    return HttpResponse(answer.text, status=answer.status, content_type="text/plain")
 
 
 def _refuse_constant(name: str):
@@ -118,39 +92,15 @@ def _check_values(payload: dict) -> None:
 
 
 def _check_readable(source: str, payload: dict) -> None:
-    """The network's module reads the payload into the types it promises."""
+    """The payload carries the network's envelope, and its module can read it item by
+    item (an item it cannot read is skipped later, when the event is handled)."""
     missing = [key for key in ENVELOPES[source] if key not in payload]
     if missing:
         raise MalformedWebhook(f"not an event of this network (no {', '.join(missing)})")
-    network = networks.get(VERIFIERS[source])
     try:
-        found = network.parse_webhook(payload)
-        receipts = network.parse_statuses(payload) if source == "whatsapp" else []
-    except SHAPE_ERRORS as error:
+        _receiver(source).webhook_items(payload)
+    except SHAPE_ERRORS as error:  # WebhookMalformed included
         raise MalformedWebhook(f"not an event of this network ({type(error).__name__})") from None
-    for inbound in found:
-        if not _inbound_typed(inbound):
-            raise MalformedWebhook("an event field has the wrong type")
-    for receipt in receipts:
-        if not all(isinstance(value, str) for value in receipt.values()):
-            raise MalformedWebhook("a receipt field has the wrong type")
-
-
-def _inbound_typed(inbound: Inbound) -> bool:
-    texts = (
-        inbound.remote_id,
-        inbound.kind,
-        inbound.text,
-        inbound.author_id,
-        inbound.author_name,
-        inbound.in_reply_to,
-        inbound.raw.get("phone_number_id", ""),
-    )
-    return (
-        all(isinstance(text, str) for text in texts)
-        and isinstance(inbound.raw, dict)
-        and isinstance(inbound.created_at, datetime)
-    )
 
 
 def webhook_payload(*, source: str, body: bytes) -> dict:
@@ -172,46 +122,6 @@ def webhook_payload(*, source: str, body: bytes) -> dict:
     return payload
 
 
-def payload_digest(payload: dict) -> str:
-    """The event's fingerprint, whatever the formatting of the body that carried it
-    (spaces, key order): the same event re-sent is stored once."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def item_key(*identity: str) -> str:
-    """The key of a handled item from the network's own identifiers ("message", id)."""
-    key = ":".join(str(part) for part in identity)
-    if len(key) > ITEM_KEY_MAX:
-        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
-    return key
-
-
-def webhook_item_claim(*, source: str, event: WebhookEvent | None, identity: tuple) -> bool:
-    """Whether an item is seen for the first time; it is then recorded as handled.
-
-    Call it inside the transaction that handles the item: when the handling fails, the
-    claim is rolled back with it and a re-delivery handles the item again. A second
-    delivery arriving while the first is being handled waits for it, then is refused.
-    """
-    try:
-        with transaction.atomic():
-            WebhookItem.objects.create(network=source, key=item_key(*identity), event=event)
-    except IntegrityError:
-        return False
-    return True
-
-
-def store_event(*, source: str, body: bytes, payload: dict) -> tuple[WebhookEvent | None, bool]:
-    """Keep the raw event once; return (event, created)."""
-    digest = payload_digest(payload)
-    try:
-        with transaction.atomic():
-            return WebhookEvent.objects.create(network=source, digest=digest, payload=payload), True
-    except IntegrityError:
-        return WebhookEvent.objects.filter(network=source, digest=digest).first(), False
-
-
 def _declared_length(request) -> int:
     try:
         return int(request.META.get("CONTENT_LENGTH") or 0)
@@ -221,10 +131,10 @@ def _declared_length(request) -> int:
 
 @csrf_exempt
 def receive(request, source: str):
-    if source not in VERIFIERS:
+    if source not in WEBHOOK_SOURCES:
         return HttpResponse(status=404)
     if request.method == "GET":
-        return _handshake(request, source)
+        return _answer(_receiver(source).webhook_handshake(request.GET.dict()))
     if request.method != "POST":
         return HttpResponse(status=405)
     if _declared_length(request) > MAX_BODY_BYTES:
@@ -235,8 +145,7 @@ def receive(request, source: str):
         logger.warning("Refused a %s webhook of %d bytes", source, len(body))
         return HttpResponse("too large", status=413)
     headers = {key.lower(): value for key, value in request.headers.items()}
-    network = networks.get(VERIFIERS[source])
-    if not network.verify_webhook(body, headers):
+    if not _receiver(source).verify_webhook(body, headers):
         return HttpResponseForbidden("invalid signature")
     try:
         payload = webhook_payload(source=source, body=body)
@@ -249,16 +158,5 @@ def receive(request, source: str):
             malformed.reason,
         )
         return HttpResponse("malformed event", status=400)
-    event, _created = store_event(source=source, body=body, payload=payload)
-    if source == "whatsapp":
-        # Each message, receipt and preference is handled once, known by its own id:
-        # a re-delivery (whatever its body) only handles what was not handled yet.
-        from publishing.broadcast_services import whatsapp_webhook_handle
-
-        whatsapp_webhook_handle(
-            payload=payload,
-            once=lambda *identity: webhook_item_claim(
-                source=source, event=event, identity=identity
-            ),
-        )
+    webhook_event_store(network=source, payload=payload)
     return HttpResponse("ok")

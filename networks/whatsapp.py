@@ -5,6 +5,16 @@ list, as its approved message template, one message per subscriber of the post's
 segment; or, for the official Channel, to the channel's administrators, who paste it
 and then confirm in Crieur (the publication waits for them).
 
+The list itself (its settings, who subscribed to what, what each got) belongs to
+publishing, above networks. `publish` takes the scheduler's generic call (an `Outgoing`
+that names its post, the account, the key, the parts an earlier try sent) and asks the
+broadcast list publishing registered (`signals.broadcast_list()`, a `base.BroadcastList`)
+for the plain data of this post: the mode, the template, the recipients in order and
+who already has it (`base.Broadcast`). It sends, and reports each message sent or
+refused to the list at once, so that a broadcast cut short resumes without messaging
+anyone twice. Everything else here is plain-data operations: sending a text or a
+template, reading webhooks into items.
+
 The account's `remote_id` is the business phone number id; its credentials hold the
 system user's `access_token` and the `waba_id`. There is no OAuth: an administrator
 enters the token (`connect_with_token`).
@@ -19,9 +29,9 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from pywa import WhatsApp
 from pywa.errors import WhatsAppError
@@ -31,20 +41,27 @@ from . import config, redaction, transport
 from .base import (
     AccountGrant,
     AuthExpired,
+    Broadcast,
+    BroadcastList,
+    HandshakeAnswer,
     Inbound,
     Metrics,
     NetworkError,
+    Preference,
     RateLimited,
+    Receipt,
+    Received,
     Rejected,
     RemoteRef,
     Transient,
+    WebhookItems,
 )
 from .checks import Problem
 from .common import NetworkBase
+from .signals import broadcast_list
+from .webhook_items import SHAPE_ERRORS, ItemReader, hub_challenge, listed
 
 if TYPE_CHECKING:
-    from cms.models import Variant
-
     from .base import Outgoing
     from .models import SocialAccount
 
@@ -108,29 +125,18 @@ def _detail(error: WhatsAppError) -> str:
 class WhatsAppNetwork(NetworkBase):
     name = "whatsapp"
 
-    def check(self, variant: Variant) -> list[Problem]:
-        """The shared checks, and the template's limit for the broadcast list; never
-        raises."""
-        problems = super().check(variant)
-        try:
-            from publishing.broadcast import BroadcastSetup
-            from publishing.broadcast_services import broadcast_setup_for
-
-            setup = broadcast_setup_for(account=variant.account)
-            length = len(template_text(variant.effective_text))
-            if (
-                setup.mode == BroadcastSetup.Mode.BROADCAST
-                and length > TEMPLATE_BODY_MAX
-                and not any(problem.code == "too_long" for problem in problems)
-            ):
-                message = _(
-                    "WhatsApp: %(count)d characters out of %(max)d for the broadcast list's "
-                    "message template: shorten the text."
-                ) % {"count": length, "max": TEMPLATE_BODY_MAX}
-                problems.append(Problem(self.name, "too_long", message))
-        except Exception:  # noqa: BLE001 - a check must never stop a save
-            logger.exception("WhatsApp template check failed")
-        return problems
+    def template_problem(self, text: str) -> Problem | None:
+        """The broadcast list's limit on a post's text, which fills its template's body
+        (1024 characters at most); it applies to the accounts that publish to their list,
+        which the list knows (the Channel takes the longer free message)."""
+        length = len(template_text(text))
+        if length <= TEMPLATE_BODY_MAX:
+            return None
+        message = _(
+            "WhatsApp: %(count)d characters out of %(max)d for the broadcast list's "
+            "message template: shorten the text."
+        ) % {"count": length, "max": TEMPLATE_BODY_MAX}
+        return Problem(self.name, "too_long", message)
 
     # -- the client ---------------------------------------------------------------------
 
@@ -251,7 +257,7 @@ class WhatsAppNetwork(NetworkBase):
                 network="whatsapp",
             ) from None
 
-    # -- sending, for the broadcast services too ----------------------------------------
+    # -- sending, for the broadcast list too ----------------------------------------------
 
     def send_text(self, account: SocialAccount, *, to: str, text: str) -> str:
         """Send a free text (inside the 24 h window); return the message id."""
@@ -299,68 +305,45 @@ class WhatsAppNetwork(NetworkBase):
 
     def publish(
         self,
-        variant: Variant,
+        out: Outgoing,
         *,
+        account: SocialAccount,
         key: str,
         done_parts: Sequence[str] = (),
         on_part: Callable[[str], None] | None = None,
     ) -> RemoteRef:
-        from publishing.broadcast import BroadcastSetup
-        from publishing.broadcast_services import broadcast_setup_for
-
-        account = variant.account
-        setup = broadcast_setup_for(account=account)
-        out = self.outgoing(variant)
-        if setup.mode == BroadcastSetup.Mode.CHANNEL:
-            return self._publish_channel(account, setup, variant, out, key)
-        return self._publish_broadcast(account, setup, variant, out, key, done_parts, on_part)
+        """Send `out` to the account's broadcast list, or to its Channel's administrators
+        (see the module's docstring): the list says who, this module sends."""
+        lists = broadcast_list()
+        done = tuple(part for part in done_parts if part)
+        broadcast = lists.broadcast(account=account, post_id=out.post_id, done_parts=done)
+        if broadcast.mode == "channel":
+            return self._publish_channel(account, lists, broadcast, out, key)
+        return self._publish_broadcast(account, lists, broadcast, out, key, done, on_part)
 
     def _publish_broadcast(
-        self, account, setup, variant, out, key, done_parts, on_part
+        self,
+        account: SocialAccount,
+        lists: BroadcastList,
+        broadcast: Broadcast,
+        out: Outgoing,
+        key: str,
+        done: tuple[str, ...],
+        on_part: Callable[[str], None] | None,
     ) -> RemoteRef:
-        from publishing.broadcast import Delivery
-        from publishing.broadcast_services import segment_for
-
-        if not setup.template_name.strip():
-            raise Rejected(
-                _(
-                    "Choose the approved message template of this WhatsApp account (in its "
-                    "broadcast settings) before publishing."
-                ),
-                network=self.name,
-            )
-        language = self._language(setup.template_language)
-        post = variant.post
-        segment = list(segment_for(account=account, post=post))
-        if not segment:
-            raise Rejected(
-                _(
-                    "Nobody has subscribed to these themes or this territory on the WhatsApp "
-                    "list yet: choose other themes or another territory, or wait for "
-                    "subscribers."
-                ),
-                network=self.name,
-            )
-        done = [part for part in done_parts if part]
-        # Whoever already has a message for this post (or for a part an earlier try
-        # recorded) is never messaged again.
-        reached = set(
-            Delivery.objects.filter(account=account, subscriber__isnull=False)
-            .filter(Q(post_id=post.pk) | Q(message_id__in=done))
-            .exclude(message_id="")
-            .values_list("subscriber_id", flat=True)
-        )
+        language = self._language(broadcast.template_language)
+        template = broadcast.template_name.strip()
         components = self.template_components(out)
         sent: list[str] = []
         failures: list[str] = []
         with self._account_client(account) as wa:
-            for subscriber in segment:
-                if subscriber.pk in reached:
+            for recipient in broadcast.recipients:
+                if recipient.reached:
                     continue
                 message, error = self._attempt(
-                    lambda phone=subscriber.phone: wa.send_template(
+                    lambda phone=recipient.phone: wa.send_template(
                         to=wa_id(phone),
-                        name=setup.template_name.strip(),
+                        name=template,
                         language=language,
                         params=components,
                         tracker=key,
@@ -369,34 +352,24 @@ class WhatsAppNetwork(NetworkBase):
                 if error is not None:
                     if error.code not in RECIPIENT_CODES:
                         raise self.typed_error(error) from error
-                    reason = _recipient_reason(error, subscriber.phone)
+                    reason = _recipient_reason(error, recipient.phone)
                     failures.append(reason)
-                    Delivery.objects.update_or_create(
-                        account=account,
-                        post_id=post.pk,
-                        subscriber=subscriber,
-                        message_id="",
-                        defaults={
-                            "recipient": subscriber.phone,
-                            "status": Delivery.Status.FAILED,
-                            "error": reason,
-                        },
+                    lists.message_refused(
+                        account=account, post_id=out.post_id, recipient=recipient, reason=reason
                     )
                     continue
-                self._record_sent(account, message.id, subscriber.phone, post.pk, subscriber)
+                lists.message_sent(
+                    account=account, post_id=out.post_id, recipient=recipient, message_id=message.id
+                )
                 sent.append(message.id)
                 if on_part is not None:
                     on_part(message.id)
-        ids = done + sent
+        ids = [*done, *sent] or list(broadcast.sent)
         if not ids:
-            ids = list(
-                Delivery.objects.filter(account=account, post_id=post.pk, subscriber__isnull=False)
-                .exclude(message_id="")
-                .order_by("pk")
-                .values_list("message_id", flat=True)
+            raise Rejected(
+                failures[0] if failures else _("WhatsApp: nobody to send this post to."),
+                network=self.name,
             )
-        if not ids:
-            raise Rejected(failures[0], network=self.name)
         return RemoteRef(
             network=self.name,
             id=ids[0],
@@ -405,40 +378,25 @@ class WhatsAppNetwork(NetworkBase):
                 "mode": "broadcast",
                 "recipients": len(ids),
                 "failed": len(failures),
-                "template": setup.template_name.strip(),
+                "template": template,
             },
         )
 
-    def _publish_channel(self, account, setup, variant, out, key) -> RemoteRef:
-        from django.core.exceptions import ValidationError
-
-        from publishing.broadcast import Delivery
-
-        try:
-            admins = setup.admin_phones()
-        except ValidationError as error:
-            raise Rejected(" ".join(error.messages), network=self.name) from error
-        if not admins:
-            raise Rejected(
-                _(
-                    "Add the phone numbers of the channel's administrators in this WhatsApp "
-                    "account's broadcast settings: they receive the post to paste in the "
-                    "channel."
-                ),
-                network=self.name,
-            )
-        post = variant.post
-        already = set(
-            Delivery.objects.filter(account=account, post_id=post.pk, subscriber__isnull=True)
-            .exclude(message_id="")
-            .values_list("recipient", flat=True)
-        )
+    def _publish_channel(
+        self,
+        account: SocialAccount,
+        lists: BroadcastList,
+        broadcast: Broadcast,
+        out: Outgoing,
+        key: str,
+    ) -> RemoteRef:
         image = out.images[0] if out.images else None
         sent_to: list[str] = []
         failures: list[dict[str, str]] = []
         with self._account_client(account) as wa:
-            for phone in admins:
-                if phone in already:
+            for recipient in broadcast.recipients:
+                phone = recipient.phone
+                if recipient.reached:
                     sent_to.append(phone)
                     continue
                 ids, error = self._attempt(
@@ -450,10 +408,18 @@ class WhatsAppNetwork(NetworkBase):
                     failures.append({"phone": phone, "reason": _recipient_reason(error, phone)})
                     continue
                 for message_id in ids:
-                    self._record_sent(account, message_id, phone, post.pk, None)
+                    lists.message_sent(
+                        account=account,
+                        post_id=out.post_id,
+                        recipient=recipient,
+                        message_id=message_id,
+                    )
                 sent_to.append(phone)
         if not sent_to:
-            raise Rejected(failures[0]["reason"], network=self.name)
+            raise Rejected(
+                failures[0]["reason"] if failures else _("WhatsApp: nobody to send this post to."),
+                network=self.name,
+            )
         return RemoteRef(
             network=self.name,
             id="",
@@ -478,30 +444,6 @@ class WhatsAppNetwork(NetworkBase):
             wa.send_image(to=to, image=image.url, tracker=key).id,
             wa.send_message(to=to, text=text, tracker=key).id,
         ]
-
-    @staticmethod
-    def _record_sent(account, message_id: str, phone: str, post_id, subscriber) -> None:
-        from publishing.broadcast import Delivery
-
-        # A receipt may have come first (webhooks are not ordered): keep its status.
-        delivery, created = Delivery.objects.get_or_create(
-            message_id=message_id,
-            defaults={
-                "account": account,
-                "subscriber": subscriber,
-                "recipient": phone,
-                "post_id": post_id,
-                "status": Delivery.Status.SENT,
-            },
-        )
-        if not created:
-            delivery.account = account
-            delivery.subscriber = subscriber
-            delivery.recipient = phone
-            delivery.post_id = post_id
-            delivery.save(
-                update_fields=["account", "subscriber", "recipient", "post", "updated_at"]
-            )
 
     # -- connecting -------------------------------------------------------------------
 
@@ -547,7 +489,7 @@ class WhatsAppNetwork(NetworkBase):
         return []  # messages come by webhook only
 
     def find_recent(self, account: SocialAccount, *, text: str, since: datetime):
-        return None  # WhatsApp lists no sent messages; the Delivery rows are the record
+        return None  # WhatsApp lists no sent messages; the broadcast list keeps the record
 
     # -- answering citizens -----------------------------------------------------------
 
@@ -558,27 +500,24 @@ class WhatsAppNetwork(NetworkBase):
     # -- figures ------------------------------------------------------------------------
 
     def metrics(self, ref: RemoteRef, *, account: SocialAccount) -> Metrics:
-        """Delivery and read receipts of the post's messages (from the webhooks)."""
-        from publishing.broadcast import Delivery
-
+        """Delivery and read receipts of the post's messages (the list keeps them, from
+        the webhooks)."""
         ids = [message_id for message_id in (ref.id, *ref.parts) if message_id]
-        statuses = list(
-            Delivery.objects.filter(account=account, message_id__in=ids).values_list(
-                "status", flat=True
-            )
-        )
+        statuses = broadcast_list().message_statuses(account=account, message_ids=ids)
         counts = {
             "messages": len(statuses),
-            "sent": sum(status != Delivery.Status.FAILED for status in statuses),
-            "delivered": sum(
-                status in (Delivery.Status.DELIVERED, Delivery.Status.READ) for status in statuses
-            ),
-            "read": sum(status == Delivery.Status.READ for status in statuses),
-            "failed": sum(status == Delivery.Status.FAILED for status in statuses),
+            "sent": sum(status != "failed" for status in statuses),
+            "delivered": sum(status in ("delivered", "read") for status in statuses),
+            "read": sum(status == "read" for status in statuses),
+            "failed": sum(status == "failed" for status in statuses),
         }
         return Metrics(impressions=counts["read"], raw=counts)
 
     # -- webhooks -------------------------------------------------------------------------
+
+    def webhook_handshake(self, query: dict[str, str]) -> HandshakeAnswer | None:
+        """Meta's subscription check, as for Pages (`hub.challenge`)."""
+        return hub_challenge(query)
 
     def verify_webhook(self, body: bytes, headers: dict) -> bool:
         """Meta signs the body with the app secret: X-Hub-Signature-256: sha256=<hex>."""
@@ -590,62 +529,150 @@ class WhatsAppNetwork(NetworkBase):
         expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         return hmac.compare_digest(signature[len("sha256=") :], expected)
 
-    @staticmethod
-    def _values(payload: dict) -> Iterator[dict]:
-        for entry in payload.get("entry") or []:
-            for change in entry.get("changes") or []:
-                if change.get("field", "messages") == "messages":
-                    yield change.get("value") or {}
+    def webhook_items(self, payload: dict[str, Any]) -> WebhookItems:
+        """The receipts (sent, delivered, read, failed) of the messages Crieur sent, the
+        marketing preferences citizens set in WhatsApp itself (field "user_preferences"),
+        then the messages they sent (text, captions, button answers), each read on its
+        own: one that cannot be read is skipped, the others kept."""
+        reader = ItemReader()
+        receipts: list[tuple[str, Any, Callable[[], list[Received]]]] = []
+        preferences: list[tuple[str, Any, Callable[[], list[Received]]]] = []
+        messages: list[tuple[str, Any, Callable[[], list[Received]]]] = []
+        for entry in listed(payload, "entry"):
+            for change in listed(entry, "changes"):
+                try:
+                    field, value, phone_number_id = _change(change)
+                    if field == "messages":
+                        names = _contact_names(value)
+                        receipts += [
+                            ("receipt", item, partial(_receipt, item, phone_number_id))
+                            for item in listed(value, "statuses")
+                        ]
+                        messages += [
+                            ("message", item, partial(_message, item, phone_number_id, names))
+                            for item in listed(value, "messages")
+                        ]
+                    elif field == "user_preferences":
+                        preferences += [
+                            ("preference", item, partial(_preference, item, phone_number_id))
+                            for item in listed(value, "user_preferences")
+                        ]
+                except SHAPE_ERRORS as error:
+                    reader.skip("change", change, type(error).__name__)
+        for what, raw, build in (*receipts, *preferences, *messages):
+            reader.read(what, raw, build)
+        return reader.result()
 
     def parse_webhook(self, payload: dict) -> list[Inbound]:
-        """The messages citizens sent (text, captions, button answers)."""
-        found = []
-        for value in self._values(payload):
-            phone_number_id = (value.get("metadata") or {}).get("phone_number_id", "")
-            names = {
-                contact.get("wa_id"): (contact.get("profile") or {}).get("name", "")
-                for contact in value.get("contacts") or []
-            }
-            for message in value.get("messages") or []:
-                sender = str(message.get("from", ""))
-                found.append(
-                    Inbound(
-                        network=self.name,
-                        remote_id=message.get("id", ""),
-                        kind="message",
-                        text=_message_text(message),
-                        author_id=f"+{sender}" if sender.isdigit() else sender,
-                        author_name=names.get(sender, ""),
-                        created_at=_timestamp(message.get("timestamp")),
-                        in_reply_to=(message.get("context") or {}).get("id", ""),
-                        raw={**message, "phone_number_id": phone_number_id},
-                    )
-                )
-        return found
+        """The messages citizens sent (those that can be read)."""
+        return [
+            item.content
+            for item in self.webhook_items(payload).items
+            if isinstance(item.content, Inbound)
+        ]
 
-    def parse_statuses(self, payload: dict) -> list[dict[str, str]]:
-        """The receipts (sent, delivered, read, failed) of the messages Crieur sent."""
-        found = []
-        for value in self._values(payload):
-            phone_number_id = (value.get("metadata") or {}).get("phone_number_id", "")
-            for status in value.get("statuses") or []:
-                errors = status.get("errors") or []
-                error = ""
-                if errors:
-                    first = errors[0]
-                    details = (first.get("error_data") or {}).get("details", "")
-                    error = f"{first.get('code', '')} {first.get('title', '')} {details}".strip()
-                recipient = str(status.get("recipient_id", ""))
-                found.append(
-                    {
-                        "phone_number_id": phone_number_id,
-                        "message_id": status.get("id", ""),
-                        "status": status.get("status", ""),
-                        "recipient": f"+{recipient}" if recipient.isdigit() else recipient,
-                        "error": error,
-                    }
-                )
-        return found
+
+def _change(change: Any) -> tuple[str, dict, str]:
+    """A change's field, value and phone number id; TypeError when it has another shape."""
+    if not isinstance(change, dict):
+        raise TypeError("a change is not an object")
+    value = change.get("value") or {}
+    if not isinstance(value, dict):
+        raise TypeError("a change's value is not an object")
+    metadata = value.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise TypeError("a change's metadata is not an object")
+    phone_number_id = metadata.get("phone_number_id", "")
+    if not isinstance(phone_number_id, str):
+        raise TypeError("the phone number id is not a string")
+    return change.get("field", "messages"), value, phone_number_id
+
+
+def _contact_names(value: dict) -> dict[str, str]:
+    """The profile names WhatsApp sends with messages, by WhatsApp id (odd ones left out)."""
+    names = {}
+    for contact in listed(value, "contacts"):
+        if not isinstance(contact, dict):
+            continue
+        profile = contact.get("profile")
+        name = profile.get("name", "") if isinstance(profile, dict) else ""
+        if isinstance(contact.get("wa_id"), str) and isinstance(name, str):
+            names[contact["wa_id"]] = name
+    return names
+
+
+def _receipt(status: dict, phone_number_id: str) -> list[Received]:
+    errors = status.get("errors") or []
+    error = ""
+    if errors:
+        first = errors[0]
+        details = (first.get("error_data") or {}).get("details", "")
+        error = f"{first.get('code', '')} {first.get('title', '')} {details}".strip()
+    recipient = str(status.get("recipient_id", ""))
+    receipt = Receipt(
+        message_id=status.get("id", ""),
+        status=status.get("status", ""),
+        recipient=f"+{recipient}" if recipient.isdigit() else recipient,
+        error=error,
+    )
+    return [
+        Received(
+            network="whatsapp",
+            account_remote_id=phone_number_id,
+            kind="receipt",
+            identity=("status", receipt.message_id, receipt.status),
+            content=receipt,
+        )
+    ]
+
+
+def _preference(preference: dict, phone_number_id: str) -> list[Received]:
+    choice = Preference(
+        user_id=preference.get("wa_id", ""),
+        category=preference.get("category"),
+        value=preference.get("value"),
+        timestamp=str(preference.get("timestamp", "")),
+    )
+    return [
+        Received(
+            network="whatsapp",
+            account_remote_id=phone_number_id,
+            kind="preference",
+            identity=(
+                "preference",
+                phone_number_id,
+                choice.user_id,
+                choice.category,
+                choice.value,
+                choice.timestamp,
+            ),
+            content=choice,
+        )
+    ]
+
+
+def _message(message: dict, phone_number_id: str, names: dict[str, str]) -> list[Received]:
+    sender = str(message["from"])
+    inbound = Inbound(
+        network="whatsapp",
+        remote_id=message.get("id", ""),
+        kind="message",
+        text=_message_text(message),
+        author_id=f"+{sender}" if sender.isdigit() else sender,
+        author_name=names.get(sender, ""),
+        created_at=_timestamp(message.get("timestamp")),
+        in_reply_to=(message.get("context") or {}).get("id", ""),
+        raw={**message, "phone_number_id": phone_number_id},
+    )
+    return [
+        Received(
+            network="whatsapp",
+            account_remote_id=phone_number_id,
+            kind="message",
+            identity=("message", inbound.remote_id),
+            content=inbound,
+        )
+    ]
 
 
 def _message_text(message: dict) -> str:
@@ -666,7 +693,7 @@ def _message_text(message: dict) -> str:
 def _timestamp(value) -> datetime:
     try:
         return datetime.fromtimestamp(int(value), UTC)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, OSError):
         return datetime.now(UTC)
 
 

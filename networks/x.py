@@ -18,13 +18,15 @@ import base64
 import hashlib
 import hmac
 import html
+import json
 import logging
 import re
 import time
 import unicodedata
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import requests
@@ -42,6 +44,7 @@ from .base import (
     Media,
     Metrics,
     NetworkError,
+    Outgoing,
     RateLimited,
     Rejected,
     RemoteRef,
@@ -50,6 +53,17 @@ from .base import (
 )
 from .common import NetworkBase, RefreshTokenMixin
 from .text import URL_RE
+from .webhook_items import (
+    HandshakeAnswer,
+    ItemReader,
+    Received,
+    WebhookItems,
+    WebhookMalformed,
+    listed,
+)
+
+if TYPE_CHECKING:
+    from .models import SocialAccount
 
 logger = logging.getLogger(__name__)
 
@@ -285,17 +299,23 @@ class XNetwork(RefreshTokenMixin, NetworkBase):
 
     # -- publishing -----------------------------------------------------------------------
 
-    def publish(self, variant, *, key: str, done_parts=(), on_part=None) -> RemoteRef:
+    def publish(
+        self,
+        out: Outgoing,
+        *,
+        account: SocialAccount,
+        key: str,
+        done_parts: Sequence[str] = (),
+        on_part: Callable[[str], None] | None = None,
+    ) -> RemoteRef:
         # X has no idempotency key: `done_parts` and reconciliation prevent double posts.
-        account = variant.account
-        outgoing = self.outgoing(variant)
-        texts = [outgoing.text, *outgoing.thread]
-        if outgoing.first_comment:
-            texts.append(outgoing.first_comment)
+        texts = [out.text, *out.thread]
+        if out.first_comment:
+            texts.append(out.first_comment)
         ids = [str(part) for part in done_parts][: len(texts)]
         api = _api(account) if len(ids) < len(texts) else None
         for index in range(len(ids), len(texts)):
-            media_ids = self._upload_media(api, outgoing) if index == 0 else None
+            media_ids = self._upload_media(api, out) if index == 0 else None
             answer = api.call(
                 "create_tweet",
                 writing=True,
@@ -318,7 +338,7 @@ class XNetwork(RefreshTokenMixin, NetworkBase):
             data={"author_id": str(account.remote_id or "")},
         )
 
-    def _upload_media(self, api: _Api, outgoing) -> list[str]:
+    def _upload_media(self, api: _Api, outgoing: Outgoing) -> list[str]:
         images, video = outgoing.images, outgoing.video
         if video is not None and images:
             raise Rejected(
@@ -537,7 +557,9 @@ class XNetwork(RefreshTokenMixin, NetworkBase):
             raw=counts,
         )
 
-    def find_recent(self, account, *, text: str, since: datetime | None) -> RemoteRef | None:
+    def find_recent(
+        self, account: SocialAccount, *, text: str, since: datetime | None
+    ) -> RemoteRef | None:
         api = _api(account)
         wanted = _comparable(text)
         for tweet in self._timeline(api, "get_users_tweets", str(account.remote_id), since):
@@ -683,6 +705,62 @@ class XNetwork(RefreshTokenMixin, NetworkBase):
                 credentials=credentials,
                 token_expires_at=self._expiry(body),
             )
+        ]
+
+    # -- the webhook door (base.WebhookReceiver) -------------------------------------------
+
+    # X's CRC tokens are short opaque strings (base64 or a UUID). X signs its webhook
+    # bodies with the same key as the CRC answer, so the CRC must never answer for a token
+    # that could be a body: no braces, brackets, quotes or spaces, and not a bare JSON value.
+    CRC_TOKEN = re.compile(r"[A-Za-z0-9_+/=-]{1,100}")
+
+    @classmethod
+    def crc_token_acceptable(cls, token: str) -> bool:
+        """Whether a CRC token has X's shape; its signature can then never sign a body."""
+        if not cls.CRC_TOKEN.fullmatch(token):
+            return False
+        try:
+            json.loads(token)  # digits, true, false, null: valid JSON documents
+        except ValueError:
+            return True
+        return False
+
+    def webhook_handshake(self, query: dict[str, str]) -> HandshakeAnswer | None:
+        """X's CRC check: the HMAC-SHA256 of `crc_token` with the app's secret."""
+        if "crc_token" not in query:
+            return None
+        token = query["crc_token"]
+        if not self.crc_token_acceptable(token):
+            logger.warning("Refused an X CRC check with a token of %d characters", len(token))
+            return HandshakeAnswer(400, "not a CRC token")
+        digest = hmac.new(config.client("x")[1].encode(), token.encode(), hashlib.sha256).digest()
+        return HandshakeAnswer(
+            200, json={"response_token": "sha256=" + base64.b64encode(digest).decode()}
+        )
+
+    def webhook_items(self, payload: dict[str, Any]) -> WebhookItems:
+        """The posts that mention or answer the account (Account Activity's
+        `tweet_create_events`), each read on its own."""
+        own = payload.get("for_user_id")
+        if not isinstance(own, str | int):
+            raise WebhookMalformed("for_user_id is not an id")
+        reader = ItemReader()
+        for event in listed(payload, "tweet_create_events"):
+            reader.read("post", event, lambda event=event: self._webhook_item(str(own), event))
+        return reader.result()
+
+    def _webhook_item(self, own: str, event: dict) -> list[Received]:
+        if not (event.get("id_str") or event.get("id")):
+            raise KeyError("id")
+        return [
+            Received(
+                network=self.name,
+                account_remote_id=own,
+                kind=inbound.kind,
+                identity=("post", inbound.remote_id),
+                content=inbound,
+            )
+            for inbound in self.parse_webhook({"for_user_id": own, "tweet_create_events": [event]})
         ]
 
 

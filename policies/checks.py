@@ -3,6 +3,7 @@
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from cms.adaptation import variant_problems
 from networks.checks import Problem
 
 
@@ -11,8 +12,6 @@ def post_problems(*, post) -> list[Problem]:
 
     Works on a revision's copy of the post (its children in memory).
     """
-    from networks.common import variant_problems
-
     from .selectors import period_at
 
     problems: list[Problem] = []

@@ -1,4 +1,13 @@
-"""The WhatsApp broadcast list: subscribing, unsubscribing, webhooks, who gets a post."""
+"""The WhatsApp broadcast list: subscribing, unsubscribing, webhooks, who gets a post.
+
+The WhatsApp module (`networks.whatsapp`) sends; the list decides. It is registered with
+networks as the `BroadcastList` the module asks when it publishes (`BROADCAST_LIST`,
+from `PublishingConfig.ready`): who is in a post's segment and who already has it, the
+template, the Channel's administrators, and the `Delivery` row of each message sent or
+refused. It subscribes to `networks.signals.webhook_item_received` for the WhatsApp
+items of webhooks: receipts, marketing preferences, and the messages that subscribe,
+unsubscribe or ask.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +15,7 @@ import enum
 import logging
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,7 +23,19 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from networks.base import Inbound, NetworkError
+import networks
+from cms.models import Post
+from networks.base import (
+    Broadcast,
+    Inbound,
+    NetworkError,
+    Preference,
+    Receipt,
+    Received,
+    Recipient,
+    Rejected,
+)
+from networks.checks import Problem
 from networks.models import SocialAccount
 
 from .broadcast import BroadcastSetup, Delivery, Subscriber, phone_normalize
@@ -126,8 +147,6 @@ def leaving_request(text: str) -> Leaving:
 
 
 def _network():
-    import networks
-
     return networks.get("whatsapp")
 
 
@@ -137,7 +156,7 @@ def broadcast_setup_for(*, account: SocialAccount) -> BroadcastSetup:
     return setup or BroadcastSetup(account=account)
 
 
-def segment_for(*, account: SocialAccount, post) -> QuerySet[Subscriber]:
+def segment_for(*, account: SocialAccount, post: Post | None) -> QuerySet[Subscriber]:
     """The active subscribers a post goes to.
 
     Themes: a post without themes is general information and goes to every subscriber;
@@ -146,8 +165,10 @@ def segment_for(*, account: SocialAccount, post) -> QuerySet[Subscriber]:
     goes to its subscribers and to those who chose none; a post about no territory
     goes to all.
     """
-    theme_ids = [theme.pk for theme in post.themes.all()]
     subscribers = Subscriber.objects.filter(account=account, opted_out_at__isnull=True)
+    if post is None:  # a message of no post: general information
+        return subscribers.order_by("pk")
+    theme_ids = [theme.pk for theme in post.themes.all()]
     if theme_ids:
         subscribers = subscribers.filter(Q(themes__in=theme_ids) | Q(themes__isnull=True))
     if post.territory_id:
@@ -289,39 +310,6 @@ def _account_for(phone_number_id) -> SocialAccount | None:
     return SocialAccount.objects.filter(network="whatsapp", remote_id=phone_number_id).first()
 
 
-def _preferences(payload: dict) -> list[dict[str, str]]:
-    """The marketing preferences citizens set in WhatsApp itself (field
-    "user_preferences": stop or resume "marketing_messages"); items of an unexpected
-    shape are skipped."""
-    found = []
-    for entry in payload.get("entry") or []:
-        if not isinstance(entry, dict):
-            continue
-        for change in entry.get("changes") or []:
-            if not isinstance(change, dict) or change.get("field") != "user_preferences":
-                continue
-            value = change.get("value")
-            if not isinstance(value, dict):
-                continue
-            metadata = value.get("metadata")
-            phone_number_id = (
-                metadata.get("phone_number_id", "") if isinstance(metadata, dict) else ""
-            )
-            for preference in value.get("user_preferences") or []:
-                if not isinstance(preference, dict):
-                    continue
-                item = {
-                    "phone_number_id": phone_number_id,
-                    "wa_id": preference.get("wa_id"),
-                    "category": preference.get("category"),
-                    "value": preference.get("value"),
-                    "timestamp": str(preference.get("timestamp", "")),
-                }
-                if all(isinstance(text, str) for text in item.values()) and item["wa_id"]:
-                    found.append(item)
-    return found
-
-
 def whatsapp_preference_record(
     *, phone_number_id: str, wa_id: str, category: str, value: str, timestamp: str = ""
 ) -> Subscriber | None:
@@ -350,53 +338,70 @@ def whatsapp_preference_record(
     return None
 
 
-def _first_time(*identity: str) -> bool:
-    return True
+# -- Webhook items (networks.signals.webhook_item_received) --------------------------------
 
 
-def whatsapp_webhook_handle(
-    *, payload: dict, once: Callable[..., bool] = _first_time
-) -> list[Inbound]:
-    """Act on one WhatsApp webhook: receipts update the deliveries, marketing opt-outs
-    set in WhatsApp unsubscribe, the opt-in keyword subscribes, a way of leaving
-    unsubscribes (with a confirmation, to subscribers only); every other message is
-    returned for the inbox.
+def whatsapp_item_received(sender, item: Received, event_id: int, **kwargs) -> None:
+    """Receiver of `webhook_item_received`: WhatsApp's items go to the list's service."""
+    if item.network == "whatsapp":
+        whatsapp_webhook_item_handle(item=item)
 
-    `once(kind, *ids)` says whether an item (known by WhatsApp's own ids) is new, and
-    records it: each item is handled in its own transaction with that claim, so the same
-    message re-delivered in another body is handled once.
+
+def whatsapp_webhook_item_handle(*, item: Received) -> bool:
+    """Act on one item of a WhatsApp webhook: a receipt updates its delivery, a marketing
+    opt-out set in WhatsApp unsubscribes, the opt-in keyword subscribes, a way of leaving
+    unsubscribes (with a confirmation, to subscribers only). True when the item is a
+    message for the inbox (none of the list's commands).
+
+    Called once per item (networks claims each by WhatsApp's own ids), inside the
+    transaction that claims it.
     """
-    network = _network()
-    for receipt in network.parse_statuses(payload):
-        with transaction.atomic():
-            if not receipt["message_id"] or once(
-                "status", receipt["message_id"], receipt["status"]
-            ):
-                delivery_status_record(**receipt)
-    for preference in _preferences(payload):
-        with transaction.atomic():
-            if once(
-                "preference",
-                preference["phone_number_id"],
-                preference["wa_id"],
-                preference["category"],
-                preference["value"],
-                preference["timestamp"],
-            ):
-                whatsapp_preference_record(**preference)
-    for_inbox = []
-    for inbound in network.parse_webhook(payload):
-        with transaction.atomic():
-            if inbound.remote_id and not once("message", inbound.remote_id):
-                continue
-            if _message_handle(network, inbound):
-                for_inbox.append(inbound)
-    return for_inbox
+    content = item.content
+    if isinstance(content, Receipt):
+        delivery_status_record(
+            phone_number_id=item.account_remote_id,
+            message_id=content.message_id,
+            status=content.status,
+            recipient=content.recipient,
+            error=content.error,
+        )
+        return False
+    if isinstance(content, Preference):
+        whatsapp_preference_record(
+            phone_number_id=item.account_remote_id,
+            wa_id=content.user_id,
+            category=content.category,
+            value=content.value,
+            timestamp=content.timestamp,
+        )
+        return False
+    return whatsapp_message_handle(inbound=content, phone_number_id=item.account_remote_id)
 
 
-def _message_handle(network, inbound: Inbound) -> bool:
+class ListCommand(enum.Enum):
+    """What a message asks of the list."""
+
+    SUBSCRIBE = "subscribe"
+    LEAVE = "leave"
+    ASK = "ask"  # perhaps leaving: one question back
+    NONE = "none"  # a message for the inbox
+
+
+def whatsapp_list_command(*, setup: BroadcastSetup, text: str) -> ListCommand:
+    """Whether a message is one of the list's commands (the inbox leaves those out)."""
+    word = _word(text)
+    if word and word == _word(setup.opt_in_keyword):
+        return ListCommand.SUBSCRIBE
+    leaving = leaving_request(text)
+    if leaving is Leaving.YES:
+        return ListCommand.LEAVE
+    if leaving is Leaving.MAYBE:
+        return ListCommand.ASK
+    return ListCommand.NONE
+
+
+def whatsapp_message_handle(*, inbound: Inbound, phone_number_id: str) -> bool:
     """Subscribe, unsubscribe or ask; True when the message is for the inbox."""
-    phone_number_id = inbound.raw.get("phone_number_id", "")
     account = _account_for(phone_number_id)
     if account is None:
         logger.warning("WhatsApp message for unknown phone number id %s", phone_number_id)
@@ -406,12 +411,12 @@ def _message_handle(network, inbound: Inbound) -> bool:
         phone = phone_normalize(inbound.author_id)
     except ValidationError:  # not a phone number (a business-scoped user id)
         return True
-    word = _word(inbound.text)
-    if word and word == _word(setup.opt_in_keyword):
+    network = _network()
+    command = whatsapp_list_command(setup=setup, text=inbound.text)
+    if command is ListCommand.SUBSCRIBE:
         subscriber_opt_in(account=account, phone=phone, source=Subscriber.Source.KEYWORD)
         return False
-    leaving = leaving_request(inbound.text)
-    if leaving is Leaving.YES:
+    if command is ListCommand.LEAVE:
         subscriber = subscriber_opt_out(account=account, phone=phone)
         if subscriber is not None:  # never subscribed: nothing to confirm, nothing sent
             text = gettext(
@@ -420,7 +425,7 @@ def _message_handle(network, inbound: Inbound) -> bool:
             ) % {"keyword": setup.opt_in_keyword}
             _send_safely(account, phone, lambda: network.send_text(account, to=phone, text=text))
         return False
-    if leaving is Leaving.MAYBE:
+    if command is ListCommand.ASK:
         subscribed = Subscriber.objects.filter(
             account=account, phone=phone, opted_out_at__isnull=True
         ).exists()
@@ -431,3 +436,174 @@ def _message_handle(network, inbound: Inbound) -> bool:
             )
             _send_safely(account, phone, lambda: network.send_text(account, to=phone, text=text))
     return True
+
+
+# -- Sending a post to the list (networks' BroadcastList) ----------------------------------
+
+
+def delivery_sent_record(
+    *, account: SocialAccount, message_id: str, phone: str, post_id: int | None, subscriber_id
+) -> Delivery:
+    """Record a message sent for a post; a receipt may have come first (webhooks are not
+    ordered): its status is kept."""
+    delivery, created = Delivery.objects.get_or_create(
+        message_id=message_id,
+        defaults={
+            "account": account,
+            "subscriber_id": subscriber_id,
+            "recipient": phone,
+            "post_id": post_id,
+            "status": Delivery.Status.SENT,
+        },
+    )
+    if not created:
+        delivery.account = account
+        delivery.subscriber_id = subscriber_id
+        delivery.recipient = phone
+        delivery.post_id = post_id
+        delivery.save(update_fields=["account", "subscriber", "recipient", "post", "updated_at"])
+    return delivery
+
+
+def _subscriber_id(recipient: Recipient) -> int | None:
+    return int(recipient.ref) if recipient.ref else None
+
+
+class WhatsAppBroadcastList:
+    """The list as the WhatsApp module asks it when it publishes (`BroadcastList`)."""
+
+    def broadcast(
+        self, *, account: SocialAccount, post_id: int | None, done_parts: Sequence[str]
+    ) -> Broadcast:
+        setup = broadcast_setup_for(account=account)
+        if setup.mode == BroadcastSetup.Mode.CHANNEL:
+            return self._channel(account, setup, post_id)
+        if not setup.template_name.strip():
+            raise Rejected(
+                gettext(
+                    "Choose the approved message template of this WhatsApp account (in its "
+                    "broadcast settings) before publishing."
+                ),
+                network="whatsapp",
+            )
+        post = Post.objects.filter(pk=post_id).first() if post_id is not None else None
+        segment = list(segment_for(account=account, post=post))
+        if not segment:
+            raise Rejected(
+                gettext(
+                    "Nobody has subscribed to these themes or this territory on the WhatsApp "
+                    "list yet: choose other themes or another territory, or wait for "
+                    "subscribers."
+                ),
+                network="whatsapp",
+            )
+        # Whoever already has a message for this post (or for a part an earlier try
+        # recorded) is never messaged again.
+        mine = Delivery.objects.filter(account=account, subscriber__isnull=False).exclude(
+            message_id=""
+        )
+        earlier = Q(message_id__in=list(done_parts))
+        if post_id is not None:
+            earlier |= Q(post_id=post_id)
+        reached = set(mine.filter(earlier).values_list("subscriber_id", flat=True))
+        sent = (
+            mine.filter(post_id=post_id).order_by("pk").values_list("message_id", flat=True)
+            if post_id is not None
+            else []
+        )
+        return Broadcast(
+            mode="broadcast",
+            recipients=tuple(
+                Recipient(phone=s.phone, ref=str(s.pk), reached=s.pk in reached) for s in segment
+            ),
+            template_name=setup.template_name.strip(),
+            template_language=setup.template_language,
+            sent=tuple(sent),
+        )
+
+    @staticmethod
+    def _channel(account: SocialAccount, setup: BroadcastSetup, post_id: int | None) -> Broadcast:
+        try:
+            admins = setup.admin_phones()
+        except ValidationError as error:
+            raise Rejected(" ".join(error.messages), network="whatsapp") from error
+        if not admins:
+            raise Rejected(
+                gettext(
+                    "Add the phone numbers of the channel's administrators in this WhatsApp "
+                    "account's broadcast settings: they receive the post to paste in the "
+                    "channel."
+                ),
+                network="whatsapp",
+            )
+        already = set(
+            Delivery.objects.filter(account=account, post_id=post_id, subscriber__isnull=True)
+            .exclude(message_id="")
+            .values_list("recipient", flat=True)
+        )
+        return Broadcast(
+            mode="channel",
+            recipients=tuple(Recipient(phone=phone, reached=phone in already) for phone in admins),
+        )
+
+    def message_sent(
+        self,
+        *,
+        account: SocialAccount,
+        post_id: int | None,
+        recipient: Recipient,
+        message_id: str,
+    ) -> None:
+        delivery_sent_record(
+            account=account,
+            message_id=message_id,
+            phone=recipient.phone,
+            post_id=post_id,
+            subscriber_id=_subscriber_id(recipient),
+        )
+
+    def message_refused(
+        self, *, account: SocialAccount, post_id: int | None, recipient: Recipient, reason: str
+    ) -> None:
+        Delivery.objects.update_or_create(
+            account=account,
+            post_id=post_id,
+            subscriber_id=_subscriber_id(recipient),
+            message_id="",
+            defaults={
+                "recipient": recipient.phone,
+                "status": Delivery.Status.FAILED,
+                "error": reason,
+            },
+        )
+
+    def message_statuses(self, *, account: SocialAccount, message_ids: Sequence[str]) -> list[str]:
+        return list(
+            Delivery.objects.filter(account=account, message_id__in=list(message_ids)).values_list(
+                "status", flat=True
+            )
+        )
+
+
+BROADCAST_LIST = WhatsAppBroadcastList()
+
+
+def whatsapp_template_problems(*, variant, draft, problems: list[Problem]) -> list[Problem]:
+    """The `crieur_variant_problems` hook: the template's limit for a WhatsApp version
+    going to a broadcast list (the Channel takes the longer free message); never raises."""
+    account = variant.account
+    if account.network != "whatsapp" or any(p.code == "too_long" for p in problems):
+        return []
+    try:
+        # Read through the account (cached on it): one query per account, not per version.
+        try:
+            mode = account.broadcast_setup.mode
+        except BroadcastSetup.DoesNotExist:
+            mode = BroadcastSetup._meta.get_field("mode").default
+        if mode != BroadcastSetup.Mode.BROADCAST:
+            return []
+        problem = _network().template_problem(draft.text)
+    except Exception:  # noqa: BLE001 - a check must never stop a save
+        logger.exception("WhatsApp template check failed")
+        return []
+    return [problem] if problem is not None else []

@@ -6,9 +6,11 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from cms.adaptation import variant_draft, variant_problems
 from networks.checks import NETWORK_NAMES, Draft, ImageInfo, check_text, text_length
 from networks.limits import LIMITS
 from networks.models import SocialAccount
+from networks.outgoing import x_thread_preview
 
 from .models import Heartbeat, Publication
 from .services import SCHEDULER
@@ -91,8 +93,6 @@ class VariantReport:
 def post_network_reports(*, post) -> list[VariantReport]:
     """For each network version of the post, its length as the network counts it and its
     problems; works on an unsaved or revision copy of the post (in-memory children)."""
-    from networks.common import variant_draft, variant_problems
-
     reports = []
     for variant in post.variants.all():
         if not variant.account_id:
@@ -107,7 +107,7 @@ def post_network_reports(*, post) -> list[VariantReport]:
         reports.append(
             VariantReport(
                 account=variant.account,
-                length=text_length(network, draft.text),
+                length=text_length(network, variant.effective_text),
                 maximum=maximum,
                 problems=variant_problems(variant),
             )
@@ -117,8 +117,6 @@ def post_network_reports(*, post) -> list[VariantReport]:
 
 def live_check(*, network: str, text: str, alt_texts: list[str], video: bool, format: str) -> dict:
     """What the editor's live counter shows for one version while it is typed."""
-    from networks.outgoing import x_thread_preview
-
     images = [ImageInfo(format="jpeg", width=1080, height=1080, alt_text=a) for a in alt_texts]
     draft = Draft(text=text, images=images, video=video)
     limits = LIMITS[network]

@@ -85,6 +85,35 @@ def sandbox(_sandbox_server, settings):
     return _sandbox_server
 
 
+@pytest.fixture
+def celery_eager():
+    """Celery runs the tasks handed to it at once, in the test's process, and their errors
+    reach the test (with `django_capture_on_commit_callbacks(execute=True)`, what a
+    service enqueues after its commit)."""
+    from crieur.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield app
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture
+def webhook_items_received():
+    """The webhook items networks hands on to the apps above, as a subscriber of its
+    signal gets them: a list of (item, event id)."""
+    from networks.signals import webhook_item_received
+
+    found = []
+
+    def receiver(sender, item, event_id, **kwargs):
+        found.append((item, event_id))
+
+    webhook_item_received.connect(receiver, dispatch_uid="tests-webhook-items-received")
+    yield found
+    webhook_item_received.disconnect(dispatch_uid="tests-webhook-items-received")
+
+
 @pytest.fixture(autouse=True)
 def _forget_renditions():
     """Ids come back after a rollback, but Wagtail's rendition cache would outlive the

@@ -5,6 +5,7 @@ import pytest
 import networks
 from bench._stack import NETWORKS, Run, make_posts, schedule, setup_accounts
 from bench.chaos import creations
+from cms.adaptation import outgoing
 from publishing.models import Publication
 from tests.factories import ImageFactory, jpeg_file
 
@@ -24,7 +25,9 @@ def sent(sandbox):
     for publication in Publication.objects.filter(pk__in=pks).select_related("account"):
         network = publication.account.network
         variant = post.variants.get(account=publication.account)
-        networks.get(network).publish(variant, key=f"crieur-{publication.pk}")
+        networks.get(network).publish(
+            outgoing(variant), account=publication.account, key=f"crieur-{publication.pk}"
+        )
         by_marker[(network, "chaos1s2n0")] = publication.pk
     return [r.to_dict() for r in sandbox.received], by_marker
 

@@ -6,10 +6,9 @@ from django.urls import reverse
 from django.utils.html import escape
 from wagtail.models import Revision
 
+from cms.adaptation import outgoing_parts, variant_problems
 from cms.models import Post, PostImage, Variant
 from cms.previews import post_network_previews
-from networks.common import variant_problems
-from networks.outgoing import outgoing_parts
 from networks.text import split_thread
 from tests.factories import ImageFactory, PostFactory, jpeg_file
 from tests.forms import post_form_data
@@ -107,7 +106,9 @@ def test_previews_read_accounts_and_images_once(five_accounts, django_assert_max
     post_network_previews(post=post)  # each network's rendition made once, as publishing will
     post = Revision.objects.get(pk=post.latest_revision_id).as_object()
 
-    with django_assert_max_num_queries(2):  # the accounts, the images: not one per version
+    # The accounts, the images, and the WhatsApp account's list setting (its template
+    # limit): not one query per version.
+    with django_assert_max_num_queries(3):
         previews = post_network_previews(post=post)
 
     assert len(previews) == len(five_accounts)

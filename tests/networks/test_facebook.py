@@ -16,6 +16,7 @@ from facebook_business.exceptions import FacebookRequestError
 from wagtail.documents.models import Document
 
 import networks
+from cms.adaptation import outgoing
 from networks import meta
 from networks.base import (
     AuthExpired,
@@ -25,7 +26,7 @@ from networks.base import (
     Transient,
     Unconfirmed,
 )
-from tests.factories import SocialAccountFactory, post_with_variant
+from tests.factories import SocialAccountFactory, outgoing_for, post_with_variant
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +53,7 @@ def signature(body: bytes, secret: str = SECRET) -> str:
 def test_a_text_post_goes_to_the_page_feed_signed_with_the_page_token(sandbox, page):
     variant = post_with_variant(page, text="Conseil municipal ce soir à 19 h. #Démocratie")
 
-    ref = facebook.publish(variant, key="k1")
+    ref = facebook.publish(outgoing(variant), account=variant.account, key="k1")
 
     (request,) = sandbox.requests_to("facebook", method="POST")
     assert request.path == "/graph/v24.0/104001/feed"
@@ -68,7 +69,7 @@ def test_a_post_with_a_link_sends_it_as_the_link_preview(sandbox, page):
     variant.post.link = "https://bourg-sur-lac.fr/fete"
     variant.post.save()
 
-    facebook.publish(variant, key="k1")
+    facebook.publish(outgoing(variant), account=variant.account, key="k1")
 
     (feed,) = sandbox.requests_to("facebook", method="POST", path="/feed")
     assert feed.form == {
@@ -80,7 +81,7 @@ def test_a_post_with_a_link_sends_it_as_the_link_preview(sandbox, page):
 def test_photos_go_unpublished_with_their_alt_text_then_attach_to_one_post(sandbox, page):
     variant = post_with_variant(page, images=2, alt_text="La place du marché")
 
-    ref = facebook.publish(variant, key="k1")
+    ref = facebook.publish(outgoing(variant), account=variant.account, key="k1")
 
     photos = sandbox.requests_to("facebook", method="POST", path="/photos")
     assert [p.path for p in photos] == ["/graph/v24.0/104001/photos"] * 2
@@ -103,7 +104,7 @@ def test_photos_go_unpublished_with_their_alt_text_then_attach_to_one_post(sandb
 def test_a_single_photo_also_carries_its_alt_text(sandbox, page):
     variant = post_with_variant(page, images=1, alt_text="Le lac au lever du jour")
 
-    facebook.publish(variant, key="k1")
+    facebook.publish(outgoing(variant), account=variant.account, key="k1")
 
     (photo,) = sandbox.requests_to("facebook", method="POST", path="/photos")
     assert photo.form["alt_text_custom"] == "Le lac au lever du jour (1)"
@@ -115,7 +116,7 @@ def test_a_video_is_sent_by_its_address_with_the_text_as_description(sandbox, pa
     document = Document.objects.create(title="Vidéo", file=ContentFile(b"\0" * 64, name="lac.mp4"))
     variant = post_with_variant(page, text="La fête du lac en vidéo.", document=document)
 
-    ref = facebook.publish(variant, key="k1")
+    ref = facebook.publish(outgoing(variant), account=variant.account, key="k1")
 
     (video,) = sandbox.requests_to("facebook", method="POST")
     assert video.path == "/graph/v24.0/104001/videos"
@@ -127,7 +128,7 @@ def test_a_video_is_sent_by_its_address_with_the_text_as_description(sandbox, pa
 def test_the_graph_version_comes_from_the_settings(sandbox, page, settings):
     settings.CRIEUR_GRAPH_API_VERSION = "v99.0"
 
-    facebook.publish(post_with_variant(page), key="k1")
+    facebook.publish(outgoing_for(page), account=page, key="k1")
 
     (request,) = sandbox.requests_to("facebook", method="POST")
     assert request.path == "/graph/v99.0/104001/feed"
@@ -137,7 +138,9 @@ def test_the_first_comment_follows_the_post_and_each_part_is_reported(sandbox, p
     variant = post_with_variant(page, first_comment="Toutes les infos : bourg-sur-lac.fr")
     sent = []
 
-    ref = facebook.publish(variant, key="k1", on_part=sent.append)
+    ref = facebook.publish(
+        outgoing(variant), account=variant.account, key="k1", on_part=sent.append
+    )
 
     feed, comment = sandbox.requests_to("facebook", method="POST")
     assert comment.path == f"/graph/v24.0/{ref.id}/comments"
@@ -151,9 +154,15 @@ def test_a_resumed_publication_posts_only_what_is_missing(sandbox, page):
     sandbox.inject("facebook", "server_error", path="/comments")
     sent = []
     with pytest.raises(Transient):
-        facebook.publish(variant, key="k1", on_part=sent.append)
+        facebook.publish(outgoing(variant), account=variant.account, key="k1", on_part=sent.append)
 
-    ref = facebook.publish(variant, key="k1", done_parts=tuple(sent), on_part=sent.append)
+    ref = facebook.publish(
+        outgoing(variant),
+        account=variant.account,
+        key="k1",
+        done_parts=tuple(sent),
+        on_part=sent.append,
+    )
 
     assert len(sandbox.requests_to("facebook", path="/feed")) == 1
     assert len(sandbox.requests_to("facebook", method="POST", path="/comments")) == 1
@@ -163,7 +172,9 @@ def test_a_resumed_publication_posts_only_what_is_missing(sandbox, page):
 def test_a_publication_with_every_part_done_sends_nothing(sandbox, page):
     variant = post_with_variant(page, first_comment="Infos")
 
-    ref = facebook.publish(variant, key="k1", done_parts=("104001_1", "1_2"))
+    ref = facebook.publish(
+        outgoing(variant), account=variant.account, key="k1", done_parts=("104001_1", "1_2")
+    )
 
     assert sandbox.received == []
     assert (ref.id, ref.parts) == ("104001_1", ("1_2",))
@@ -186,7 +197,7 @@ def test_each_graph_fault_is_a_typed_error(sandbox, page, fault, error):
     sandbox.inject("facebook", fault)
 
     with pytest.raises(error) as raised:
-        facebook.publish(post_with_variant(page), key="k1")
+        facebook.publish(outgoing_for(page), account=page, key="k1")
 
     assert raised.value.network == "facebook"
     if fault == "rate_limited":  # 7 minutes in X-Business-Use-Case-Usage
@@ -198,16 +209,16 @@ def test_no_answer_to_an_unpublished_photo_is_only_transient(sandbox, page):
     sandbox.inject("facebook", "timeout", path="/photos")
 
     with pytest.raises(Transient):
-        facebook.publish(post_with_variant(page, images=1), key="k1")
+        facebook.publish(outgoing_for(page, images=1), account=page, key="k1")
 
     assert sandbox.requests_to("facebook", path="/feed") == []
 
 
 def test_a_duplicate_points_at_the_post_already_there(sandbox, page):
-    first = facebook.publish(post_with_variant(page, text="Même texte"), key="k1")
+    first = facebook.publish(outgoing_for(page, text="Même texte"), account=page, key="k1")
 
     with pytest.raises(Duplicate) as raised:
-        facebook.publish(post_with_variant(page, text="Même texte"), key="k2")
+        facebook.publish(outgoing_for(page, text="Même texte"), account=page, key="k2")
 
     assert raised.value.ref.id == first.id
 
@@ -270,7 +281,7 @@ def test_an_account_without_a_token_must_be_reconnected_before_any_call(sandbox)
     page = SocialAccountFactory(network="facebook", remote_id="104001", credentials={})
 
     with pytest.raises(AuthExpired):
-        facebook.publish(post_with_variant(page), key="k1")
+        facebook.publish(outgoing_for(page), account=page, key="k1")
 
     assert sandbox.received == []
 
@@ -289,7 +300,7 @@ def citizen_comment(sandbox, object_id, text, author="Jeanne Dupont"):
 
 
 def test_comments_are_fetched_replied_to_and_hidden(sandbox, page):
-    ref = facebook.publish(post_with_variant(page), key="k1")
+    ref = facebook.publish(outgoing_for(page), account=page, key="k1")
     comment_id = citizen_comment(sandbox, ref.id, "Et le stationnement ?")
 
     (comment,) = facebook.fetch_replies(page, datetime.now(UTC) - timedelta(minutes=5))
@@ -316,14 +327,14 @@ def test_comments_are_fetched_replied_to_and_hidden(sandbox, page):
 
 
 def test_comments_older_than_since_are_left_out(sandbox, page):
-    ref = facebook.publish(post_with_variant(page), key="k1")
+    ref = facebook.publish(outgoing_for(page), account=page, key="k1")
     citizen_comment(sandbox, ref.id, "Merci !")
 
     assert facebook.fetch_replies(page, datetime.now(UTC) + timedelta(minutes=1)) == []
 
 
 def test_metrics_read_reactions_comments_and_shares(sandbox, page):
-    ref = facebook.publish(post_with_variant(page), key="k1")
+    ref = facebook.publish(outgoing_for(page), account=page, key="k1")
     sandbox.bucket("graph", "objects")[ref.id].update(reaction_count=12, share_count=3)
     citizen_comment(sandbox, ref.id, "Bravo")
 
@@ -335,7 +346,7 @@ def test_metrics_read_reactions_comments_and_shares(sandbox, page):
 
 
 def test_find_recent_recognises_a_post_by_its_text(sandbox, page):
-    ref = facebook.publish(post_with_variant(page, text="Travaux rue Haute."), key="k1")
+    ref = facebook.publish(outgoing_for(page, text="Travaux rue Haute."), account=page, key="k1")
     hour_ago = datetime.now(UTC) - timedelta(hours=1)
 
     found = facebook.find_recent(page, text="Travaux rue Haute.", since=hour_ago)
@@ -347,7 +358,7 @@ def test_find_recent_recognises_a_post_by_its_text(sandbox, page):
 
 
 def test_a_deleted_post_is_gone(sandbox, page):
-    ref = facebook.publish(post_with_variant(page), key="k1")
+    ref = facebook.publish(outgoing_for(page), account=page, key="k1")
 
     facebook.delete(ref, account=page)
 
@@ -474,7 +485,7 @@ def webhook_receiver(sandbox):
 
 
 def test_a_citizen_comment_arrives_as_a_signed_webhook_that_parses(sandbox, page, webhook_receiver):
-    ref = facebook.publish(post_with_variant(page), key="k1")
+    ref = facebook.publish(outgoing_for(page), account=page, key="k1")
 
     comment_id = citizen_comment(sandbox, ref.id, "Et le stationnement ?", author="Jeanne")
 
@@ -550,7 +561,7 @@ def test_a_reply_to_a_comment_and_the_pages_own_comments_parse_as_they_should():
 def test_a_malformed_comment_is_skipped_and_logged_and_the_others_kept(
     sandbox, page, caplog, missing
 ):
-    ref = facebook.publish(post_with_variant(page), key="k1")
+    ref = facebook.publish(outgoing_for(page), account=page, key="k1")
     first = citizen_comment(sandbox, ref.id, "Et le stationnement ?")
     second = citizen_comment(sandbox, ref.id, "Merci pour l'info.")
     objects = sandbox.bucket("graph", "objects")

@@ -10,6 +10,7 @@ from django.core.files.base import ContentFile
 from wagtail.documents.models import Document
 
 import networks
+from cms.adaptation import outgoing
 from networks.base import (
     AuthExpired,
     Duplicate,
@@ -18,7 +19,7 @@ from networks.base import (
     Transient,
     Unconfirmed,
 )
-from tests.factories import SocialAccountFactory, post_with_variant
+from tests.factories import SocialAccountFactory, outgoing_for, post_with_variant
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +63,7 @@ def video():
 def test_an_image_goes_through_a_container_then_media_publish(sandbox, ig_user):
     variant = post_with_variant(ig_user, text="Le lac ce matin #BourgSurLac", images=1)
 
-    ref = instagram.publish(variant, key="k1")
+    ref = instagram.publish(outgoing(variant), account=variant.account, key="k1")
 
     quota, container, status, publish, permalink = sandbox.received
     assert (quota.method, quota.path) == ("GET", f"/graph/v24.0/{USER}/content_publishing_limit")
@@ -87,7 +88,7 @@ def test_an_image_goes_through_a_container_then_media_publish(sandbox, ig_user):
 def test_an_image_too_tall_for_instagram_is_cropped_to_4_5(sandbox, ig_user):
     variant = post_with_variant(ig_user, images=1, image_size=(600, 1200))
 
-    instagram.publish(variant, key="k1")
+    instagram.publish(outgoing(variant), account=variant.account, key="k1")
 
     (container,) = containers(sandbox)
     assert "fill-600x750" in container.form["image_url"]
@@ -97,7 +98,7 @@ def test_an_image_too_tall_for_instagram_is_cropped_to_4_5(sandbox, ig_user):
 def test_a_carousel_creates_its_children_then_the_parent(sandbox, ig_user):
     variant = post_with_variant(ig_user, text="Trois vues du lac", images=3, format="carousel")
 
-    ref = instagram.publish(variant, key="k1")
+    ref = instagram.publish(outgoing(variant), account=variant.account, key="k1")
 
     *children, parent = containers(sandbox)
     assert len(children) == 3
@@ -118,7 +119,9 @@ def test_a_carousel_creates_its_children_then_the_parent(sandbox, ig_user):
 
 def test_more_than_ten_images_are_refused_before_any_call(sandbox, ig_user):
     with pytest.raises(Rejected) as raised:
-        instagram.publish(post_with_variant(ig_user, images=11, format="carousel"), key="k1")
+        instagram.publish(
+            outgoing_for(ig_user, images=11, format="carousel"), account=ig_user, key="k1"
+        )
 
     assert "10" in raised.value.message
     assert sandbox.received == []
@@ -127,7 +130,7 @@ def test_more_than_ten_images_are_refused_before_any_call(sandbox, ig_user):
 def test_a_reel_sends_its_video_by_address(sandbox, ig_user):
     variant = post_with_variant(ig_user, text="La fête en vidéo", document=video(), format="reel")
 
-    instagram.publish(variant, key="k1")
+    instagram.publish(outgoing(variant), account=variant.account, key="k1")
 
     (container,) = containers(sandbox)
     assert container.form["media_type"] == "REELS"
@@ -138,7 +141,7 @@ def test_a_reel_sends_its_video_by_address(sandbox, ig_user):
 def test_a_story_takes_the_image_without_caption(sandbox, ig_user):
     variant = post_with_variant(ig_user, images=1, format="story")
 
-    instagram.publish(variant, key="k1")
+    instagram.publish(outgoing(variant), account=variant.account, key="k1")
 
     (container,) = containers(sandbox)
     assert container.form["media_type"] == "STORIES"
@@ -148,7 +151,7 @@ def test_a_story_takes_the_image_without_caption(sandbox, ig_user):
 
 def test_without_an_image_or_a_video_nothing_is_sent(sandbox, ig_user):
     with pytest.raises(Rejected):
-        instagram.publish(post_with_variant(ig_user), key="k1")
+        instagram.publish(outgoing_for(ig_user), account=ig_user, key="k1")
 
     assert sandbox.received == []
 
@@ -156,7 +159,7 @@ def test_without_an_image_or_a_video_nothing_is_sent(sandbox, ig_user):
 def test_the_graph_version_comes_from_the_settings(sandbox, ig_user, settings):
     settings.CRIEUR_GRAPH_API_VERSION = "v99.0"
 
-    instagram.publish(post_with_variant(ig_user, images=1), key="k1")
+    instagram.publish(outgoing_for(ig_user, images=1), account=ig_user, key="k1")
 
     assert {r.path.split("/")[2] for r in sandbox.received} == {"v99.0"}
 
@@ -167,7 +170,7 @@ def test_the_graph_version_comes_from_the_settings(sandbox, ig_user, settings):
 def test_the_status_is_polled_until_finished(sandbox, ig_user):
     sandbox.inject("instagram", "instagram_slow", path="/media", method="POST")
 
-    ref = instagram.publish(post_with_variant(ig_user, images=1), key="k1")
+    ref = instagram.publish(outgoing_for(ig_user, images=1), account=ig_user, key="k1")
 
     (container,) = containers(sandbox)
     reads = status_reads(sandbox, container.response["id"])
@@ -187,7 +190,7 @@ def test_a_container_that_does_not_finish_is_never_published(sandbox, ig_user, f
     sandbox.inject("instagram", fault, path="/media", method="POST")
 
     with pytest.raises(error) as raised:
-        instagram.publish(post_with_variant(ig_user, images=1), key="k1")
+        instagram.publish(outgoing_for(ig_user, images=1), account=ig_user, key="k1")
 
     (container,) = containers(sandbox)
     assert len(status_reads(sandbox, container.response["id"])) == reads
@@ -199,7 +202,9 @@ def test_a_carousel_with_a_failed_child_is_never_published(sandbox, ig_user):
     sandbox.inject("instagram", "instagram_error", path="/media", method="POST")
 
     with pytest.raises(Rejected):
-        instagram.publish(post_with_variant(ig_user, images=2, format="carousel"), key="k1")
+        instagram.publish(
+            outgoing_for(ig_user, images=2, format="carousel"), account=ig_user, key="k1"
+        )
 
     assert sandbox.requests_to("instagram", path="media_publish") == []
 
@@ -216,7 +221,7 @@ def test_a_used_up_quota_stops_before_any_container(sandbox, ig_user):
     }
 
     with pytest.raises(RateLimited) as raised:
-        instagram.publish(post_with_variant(ig_user, images=1), key="k1")
+        instagram.publish(outgoing_for(ig_user, images=1), account=ig_user, key="k1")
 
     assert raised.value.reset_at > datetime.now(UTC) + timedelta(hours=23)
     assert "50" in raised.value.message
@@ -226,8 +231,8 @@ def test_a_used_up_quota_stops_before_any_container(sandbox, ig_user):
 
 
 def test_each_publication_counts_in_the_quota(sandbox, ig_user):
-    instagram.publish(post_with_variant(ig_user, images=1), key="k1")
-    instagram.publish(post_with_variant(ig_user, images=1), key="k2")
+    instagram.publish(outgoing_for(ig_user, images=1), account=ig_user, key="k1")
+    instagram.publish(outgoing_for(ig_user, images=1), account=ig_user, key="k2")
 
     first, second = sandbox.requests_to("instagram", path="/content_publishing_limit")
     assert [
@@ -258,7 +263,7 @@ def test_each_graph_fault_is_a_typed_error(sandbox, ig_user, fault, path, error)
     sandbox.inject("instagram", fault, path=path)
 
     with pytest.raises(error) as raised:
-        instagram.publish(post_with_variant(ig_user, images=1), key="k1")
+        instagram.publish(outgoing_for(ig_user, images=1), account=ig_user, key="k1")
 
     assert raised.value.network == "instagram"
     if fault == "rate_limited":  # 12 minutes in X-Business-Use-Case-Usage, HTTP 429
@@ -274,7 +279,9 @@ def test_the_first_comment_goes_on_the_published_media(sandbox, ig_user):
     variant = post_with_variant(ig_user, images=1, first_comment="Plus d'infos en bio")
     sent = []
 
-    ref = instagram.publish(variant, key="k1", on_part=sent.append)
+    ref = instagram.publish(
+        outgoing(variant), account=variant.account, key="k1", on_part=sent.append
+    )
 
     (comment,) = sandbox.requests_to("instagram", method="POST", path="/comments")
     assert comment.path == f"/graph/v24.0/{ref.id}/comments"
@@ -287,9 +294,15 @@ def test_a_resumed_publication_only_adds_the_missing_comment(sandbox, ig_user):
     sandbox.inject("instagram", "server_error", path="/comments")
     sent = []
     with pytest.raises(Transient):
-        instagram.publish(variant, key="k1", on_part=sent.append)
+        instagram.publish(outgoing(variant), account=variant.account, key="k1", on_part=sent.append)
 
-    ref = instagram.publish(variant, key="k1", done_parts=tuple(sent), on_part=sent.append)
+    ref = instagram.publish(
+        outgoing(variant),
+        account=variant.account,
+        key="k1",
+        done_parts=tuple(sent),
+        on_part=sent.append,
+    )
 
     assert len(sandbox.requests_to("instagram", path="/media_publish")) == 1
     assert len(containers(sandbox)) == 1
@@ -311,7 +324,7 @@ def citizen_comment(sandbox, object_id, text, author="Jeanne Dupont"):
 
 
 def test_comments_are_fetched_replied_to_and_hidden(sandbox, ig_user):
-    ref = instagram.publish(post_with_variant(ig_user, images=1), key="k1")
+    ref = instagram.publish(outgoing_for(ig_user, images=1), account=ig_user, key="k1")
     comment_id = citizen_comment(sandbox, ref.id, "Magnifique !")
 
     (comment,) = instagram.fetch_replies(ig_user, None)
@@ -343,7 +356,7 @@ def test_comments_are_fetched_replied_to_and_hidden(sandbox, ig_user):
 
 
 def test_metrics_read_likes_and_comments(sandbox, ig_user):
-    ref = instagram.publish(post_with_variant(ig_user, images=1), key="k1")
+    ref = instagram.publish(outgoing_for(ig_user, images=1), account=ig_user, key="k1")
     sandbox.bucket("graph", "objects")[ref.id]["like_count"] = 8
     citizen_comment(sandbox, ref.id, "Bravo")
 
@@ -354,7 +367,7 @@ def test_metrics_read_likes_and_comments(sandbox, ig_user):
 
 def test_find_recent_recognises_a_media_by_its_caption(sandbox, ig_user):
     variant = post_with_variant(ig_user, text="Marché de Noël #BourgSurLac", images=1)
-    ref = instagram.publish(variant, key="k1")
+    ref = instagram.publish(outgoing(variant), account=variant.account, key="k1")
     hour_ago = datetime.now(UTC) - timedelta(hours=1)
 
     found = instagram.find_recent(ig_user, text="Marché de Noël #BourgSurLac", since=hour_ago)
@@ -368,7 +381,7 @@ def test_find_recent_recognises_a_media_by_its_caption(sandbox, ig_user):
 
 
 def test_deleting_is_refused_with_what_to_do_instead(sandbox, ig_user):
-    ref = instagram.publish(post_with_variant(ig_user, images=1), key="k1")
+    ref = instagram.publish(outgoing_for(ig_user, images=1), account=ig_user, key="k1")
     sandbox.reset()
 
     with pytest.raises(Rejected) as raised:
@@ -455,7 +468,7 @@ def test_an_instagram_comment_webhook_verifies_and_parses(sandbox, ig_user):
 
 
 def test_a_publication_keeps_the_posts_permalink(sandbox, ig_user):
-    ref = instagram.publish(post_with_variant(ig_user, images=1), key="k1")
+    ref = instagram.publish(outgoing_for(ig_user, images=1), account=ig_user, key="k1")
 
     media = sandbox.bucket("graph", "objects")[ref.id]
     assert ref.url == media["permalink"]
@@ -472,7 +485,7 @@ def test_a_publication_keeps_the_posts_permalink(sandbox, ig_user):
 def test_a_malformed_comment_is_skipped_and_logged_and_the_others_kept(
     sandbox, ig_user, caplog, missing
 ):
-    ref = instagram.publish(post_with_variant(ig_user, images=1), key="k1")
+    ref = instagram.publish(outgoing_for(ig_user, images=1), account=ig_user, key="k1")
     first = citizen_comment(sandbox, ref.id, "Magnifique !")
     second = citizen_comment(sandbox, ref.id, "Bravo.")
     objects = sandbox.bucket("graph", "objects")

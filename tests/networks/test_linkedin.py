@@ -12,6 +12,7 @@ import time_machine
 from django.core.files.base import ContentFile
 from wagtail.documents.models import Document
 
+from cms.adaptation import outgoing
 from cms.previews import render_linkedin_text
 from networks import get
 from networks.base import (
@@ -27,7 +28,7 @@ from networks.base import (
 from networks.linkedin import little_text
 from networks.sandbox.linkedin import hashtags_of, keep_little_text, shown_text
 from networks.text import linkedin_escape
-from tests.factories import SocialAccountFactory, post_with_variant
+from tests.factories import SocialAccountFactory, outgoing_for, post_with_variant
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +64,7 @@ def created_posts(sandbox):
 def test_a_text_with_reserved_characters_arrives_escaped_and_whole(sandbox, network, account):
     variant = post_with_variant(account, text=RESERVED_TEXT)
 
-    ref = network.publish(variant, key="k1")
+    ref = network.publish(outgoing(variant), account=variant.account, key="k1")
 
     [sent] = created_posts(sandbox)
     assert sent.json == {
@@ -96,7 +97,7 @@ def test_hashtags_go_out_as_linkedin_hashtags_and_other_reserved_characters_stay
         "a|b {c} *vite* ~fin~ <ici> https://ville.fr/page#horaires"
     )
 
-    ref = network.publish(post_with_variant(account, text=text), key="k")
+    ref = network.publish(outgoing_for(account, text=text), account=account, key="k")
 
     [sent] = created_posts(sandbox)
     assert sent.json["commentary"] == (
@@ -150,7 +151,9 @@ def test_the_sandbox_cuts_unescaped_text_as_linkedin_does(sandbox):
 def test_the_linkedin_version_header_follows_the_setting(sandbox, network, account, settings):
     settings.CRIEUR_LINKEDIN_VERSION = "202601"
 
-    network.publish(post_with_variant(account, text="Conseil municipal ce soir."), key="k")
+    network.publish(
+        outgoing_for(account, text="Conseil municipal ce soir."), account=account, key="k"
+    )
 
     [sent] = created_posts(sandbox)
     assert sent.headers["linkedin-version"] == "202601"
@@ -160,7 +163,7 @@ def test_a_malformed_version_setting_is_refused_with_a_reason(sandbox, network, 
     settings.CRIEUR_LINKEDIN_VERSION = "2025-10"
 
     with pytest.raises(Rejected) as raised:
-        network.publish(post_with_variant(account, text="Conseil municipal."), key="k")
+        network.publish(outgoing_for(account, text="Conseil municipal."), account=account, key="k")
 
     assert raised.value.status == 426
     assert "CRIEUR_LINKEDIN_VERSION" in raised.value.message
@@ -169,9 +172,9 @@ def test_a_malformed_version_setting_is_refused_with_a_reason(sandbox, network, 
 
 def test_one_image_is_uploaded_then_posted_with_its_alt_text(sandbox, network, account):
     variant = post_with_variant(account, text="Nouvelle aire de jeux.", images=1)
-    expected = network.outgoing(variant).images[0]
+    expected = outgoing(variant).images[0]
 
-    ref = network.publish(variant, key="k")
+    ref = network.publish(outgoing(variant), account=variant.account, key="k")
 
     [initialize] = sandbox.requests_to("linkedin", method="POST", path="/rest/images")
     assert initialize.query == {"action": "initializeUpload"}
@@ -192,7 +195,7 @@ def test_one_image_is_uploaded_then_posted_with_its_alt_text(sandbox, network, a
 def test_three_images_make_a_multi_image_post_in_order_with_alt_texts(sandbox, network, account):
     variant = post_with_variant(account, text="Retour en images.", images=3)
 
-    ref = network.publish(variant, key="k")
+    ref = network.publish(outgoing(variant), account=variant.account, key="k")
 
     initializations = sandbox.requests_to("linkedin", method="POST", path="/rest/images")
     uploads = sandbox.requests_to("linkedin", method="PUT", path="/linkedin/upload/")
@@ -215,7 +218,7 @@ def test_a_link_becomes_an_article(sandbox, network, account):
     variant.post.link = "https://www.bourg-sur-lac.fr/compte-rendu"
     variant.post.save()
 
-    network.publish(variant, key="k")
+    network.publish(outgoing(variant), account=variant.account, key="k")
 
     [sent] = created_posts(sandbox)
     assert sent.json["content"] == {
@@ -232,7 +235,7 @@ def test_a_video_is_uploaded_in_parts_and_finalized(sandbox, network, account, s
     document = Document.objects.create(title="Vidéo", file=ContentFile(content, name="clip.mp4"))
     variant = post_with_variant(account, text="La fête du lac en vidéo.", document=document)
 
-    network.publish(variant, key="k")
+    network.publish(outgoing(variant), account=variant.account, key="k")
 
     [initialize, finalize] = sandbox.requests_to("linkedin", method="POST", path="/rest/videos")
     assert initialize.json == {
@@ -273,7 +276,7 @@ def test_each_fault_is_the_right_typed_error(sandbox, network, account, kind, er
     sandbox.inject("linkedin", kind, path="/rest/posts", method="POST")
 
     with pytest.raises(error):
-        network.publish(post_with_variant(account, text="Alerte canicule."), key="k")
+        network.publish(outgoing_for(account, text="Alerte canicule."), account=account, key="k")
 
 
 @time_machine.travel(datetime(2026, 7, 14, 15, 30, tzinfo=UTC), tick=False)
@@ -281,7 +284,7 @@ def test_a_rate_limit_waits_for_the_daily_reset_at_midnight_utc(sandbox, network
     sandbox.inject("linkedin", "rate_limited", path="/rest/posts")
 
     with pytest.raises(RateLimited) as raised:
-        network.publish(post_with_variant(account, text="Alerte canicule."), key="k")
+        network.publish(outgoing_for(account, text="Alerte canicule."), account=account, key="k")
 
     assert raised.value.reset_at == datetime(2026, 7, 15, tzinfo=UTC)
 
@@ -290,16 +293,20 @@ def test_an_unavailable_linkedin_says_when_to_come_back(sandbox, network, accoun
     sandbox.inject("linkedin", "unavailable", path="/rest/posts")
 
     with pytest.raises(Transient) as raised:
-        network.publish(post_with_variant(account, text="Alerte canicule."), key="k")
+        network.publish(outgoing_for(account, text="Alerte canicule."), account=account, key="k")
 
     assert raised.value.retry_after == 30
 
 
 def test_the_same_text_twice_is_a_duplicate_pointing_at_the_first_post(sandbox, network, account):
-    first = network.publish(post_with_variant(account, text="Fermeture de la piscine."), key="a")
+    first = network.publish(
+        outgoing_for(account, text="Fermeture de la piscine."), account=account, key="a"
+    )
 
     with pytest.raises(Duplicate) as raised:
-        network.publish(post_with_variant(account, text="Fermeture de la piscine."), key="b")
+        network.publish(
+            outgoing_for(account, text="Fermeture de la piscine."), account=account, key="b"
+        )
 
     assert raised.value.ref.id == first.id
     assert len(sandbox.bucket("linkedin", "posts")) == 1
@@ -309,7 +316,7 @@ def test_a_revoked_token_asks_for_reconnection_in_french(sandbox, network, accou
     sandbox.inject("linkedin", "expired_token")
 
     with pytest.raises(AuthExpired) as raised:
-        network.publish(post_with_variant(account, text="Alerte."), key="k")
+        network.publish(outgoing_for(account, text="Alerte."), account=account, key="k")
 
     assert raised.value.status == 401
     assert raised.value.body["serviceErrorCode"] == 65601
@@ -322,7 +329,7 @@ def test_the_first_comment_is_posted_under_the_post_as_a_part(sandbox, network, 
     variant = post_with_variant(account, text="Budget participatif.", first_comment="Votez ici !")
     seen = []
 
-    ref = network.publish(variant, key="k", on_part=seen.append)
+    ref = network.publish(outgoing(variant), account=variant.account, key="k", on_part=seen.append)
 
     [comment] = sandbox.requests_to("linkedin", method="POST", path="/rest/socialActions/")
     assert comment.path == f"/linkedin/rest/socialActions/{ref.id}/comments"
@@ -333,11 +340,17 @@ def test_the_first_comment_is_posted_under_the_post_as_a_part(sandbox, network, 
 
 def test_resuming_after_the_post_only_sends_the_first_comment(sandbox, network, account):
     variant = post_with_variant(account, text="Budget participatif.", first_comment="Votez ici !")
-    post_urn = network.publish(post_with_variant(account, text="Autre."), key="x").id
+    post_urn = network.publish(outgoing_for(account, text="Autre."), account=account, key="x").id
     sandbox.received.clear()
     seen = []
 
-    ref = network.publish(variant, key="k", done_parts=(post_urn,), on_part=seen.append)
+    ref = network.publish(
+        outgoing(variant),
+        account=variant.account,
+        key="k",
+        done_parts=(post_urn,),
+        on_part=seen.append,
+    )
 
     assert created_posts(sandbox) == []
     assert len(sandbox.requests_to("linkedin", method="POST", path="/rest/socialActions/")) == 1
@@ -349,7 +362,10 @@ def test_resuming_after_everything_sends_nothing(sandbox, network, account):
     variant = post_with_variant(account, text="Budget participatif.", first_comment="Votez ici !")
 
     ref = network.publish(
-        variant, key="k", done_parts=("urn:li:share:1", "urn:li:comment:(urn:li:share:1,2)")
+        outgoing(variant),
+        account=variant.account,
+        key="k",
+        done_parts=("urn:li:share:1", "urn:li:comment:(urn:li:share:1,2)"),
     )
 
     assert sandbox.received == []
@@ -360,7 +376,7 @@ def test_resuming_after_everything_sends_nothing(sandbox, network, account):
 
 
 def test_delete_removes_the_post_and_tolerates_it_being_gone(sandbox, network, account):
-    ref = network.publish(post_with_variant(account, text="Erreur de date."), key="k")
+    ref = network.publish(outgoing_for(account, text="Erreur de date."), account=account, key="k")
 
     network.delete(ref, account=account)
     network.delete(ref, account=account)
@@ -381,7 +397,9 @@ def citizen_comments(sandbox, post_urn, text, author="urn:li:person:citoyen1"):
 
 
 def test_replies_are_fetched_answered_and_cannot_be_hidden(sandbox, network, account):
-    ref = network.publish(post_with_variant(account, text="Travaux rue Haute."), key="k")
+    ref = network.publish(
+        outgoing_for(account, text="Travaux rue Haute."), account=account, key="k"
+    )
     comment = citizen_comments(sandbox, ref.id, "Jusqu'à quand ?")
 
     [inbound] = network.fetch_replies(account, since=datetime.now(UTC) - timedelta(hours=1))
@@ -413,7 +431,7 @@ def test_replies_are_fetched_answered_and_cannot_be_hidden(sandbox, network, acc
 
 
 def test_metrics_read_the_share_statistics(sandbox, network, account):
-    ref = network.publish(post_with_variant(account, text="Collecte de sang."), key="k")
+    ref = network.publish(outgoing_for(account, text="Collecte de sang."), account=account, key="k")
     citizen_comments(sandbox, ref.id, "J'y serai.")
 
     metrics = network.metrics(ref, account=account)
@@ -429,7 +447,9 @@ def test_metrics_read_the_share_statistics(sandbox, network, account):
 def test_a_malformed_comment_is_skipped_and_logged_and_the_others_kept(
     sandbox, network, account, caplog
 ):
-    ref = network.publish(post_with_variant(account, text="Travaux rue Haute."), key="k")
+    ref = network.publish(
+        outgoing_for(account, text="Travaux rue Haute."), account=account, key="k"
+    )
     first = citizen_comments(sandbox, ref.id, "Jusqu'à quand ?")
     second = citizen_comments(sandbox, ref.id, "Merci.", author="urn:li:person:citoyen2")
     comments = sandbox.bucket("linkedin", "comments")
@@ -449,7 +469,7 @@ def test_a_malformed_comment_is_skipped_and_logged_and_the_others_kept(
 
 
 def test_find_recent_recognises_a_post_that_was_sent(sandbox, network, account):
-    ref = network.publish(post_with_variant(account, text=RESERVED_TEXT), key="k")
+    ref = network.publish(outgoing_for(account, text=RESERVED_TEXT), account=account, key="k")
     since = datetime.now(UTC) - timedelta(minutes=5)
 
     found = network.find_recent(account, text=RESERVED_TEXT, since=since)
@@ -531,7 +551,7 @@ def test_a_wrong_code_is_refused_in_words(sandbox, network):
 
 
 def test_a_signed_comment_notification_verifies_and_parses(sandbox, network, account):
-    ref = network.publish(post_with_variant(account, text="Marché de Noël."), key="k")
+    ref = network.publish(outgoing_for(account, text="Marché de Noël."), account=account, key="k")
     comment = citizen_comments(sandbox, ref.id, "Quels horaires ?")
     [sent] = sandbox.webhooks_sent
     body = sandbox.webhook_body(sent["payload"])

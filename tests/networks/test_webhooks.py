@@ -1,4 +1,5 @@
-"""Webhooks: refused without a valid signature, each event stored once with its raw payload."""
+"""The webhook door: refused without a valid signature, each event stored once with its
+raw payload, then handled after the commit: each item handed on once to the apps above."""
 
 import base64
 import hashlib
@@ -8,7 +9,12 @@ import json
 import pytest
 from django.urls import reverse
 
-from networks.models import WebhookEvent
+import networks
+from networks.base import Inbound, WebhookReceiver
+from networks.models import WebhookEvent, WebhookItem
+from networks.receiving import webhook_event_handle
+from networks.signals import webhook_item_received
+from networks.webhook_items import ItemReader
 
 pytestmark = pytest.mark.django_db
 
@@ -226,62 +232,26 @@ ODD_BODIES = {
     "NUL character": b'{"a": "\\u0000"}',
     "lone surrogate": b'{"a": "\\ud800"}',
 }
-# Signed objects that one network's module cannot read (each with the network's envelope).
+# Signed objects whose envelope one network's module cannot read (each with the network's
+# envelope keys): refused. An item it cannot read is skipped instead (see below).
 ODD_EVENTS = {
     "meta": [
+        {"object": "page", "entry": "x"},
+        {"object": "page", "entry": [1]},
         {"object": "page", "entry": [{"changes": "x"}]},
-        {"object": "page", "entry": [{"changes": [{"field": "feed", "value": [1]}]}]},
-        {
-            "object": "page",
-            "entry": [
-                {
-                    "id": "1",
-                    "changes": [
-                        {
-                            "field": "feed",
-                            "value": {"item": "comment", "message": ["x"], "created_time": 1},
-                        }
-                    ],
-                }
-            ],
-        },
-        {
-            "object": "instagram",
-            "entry": [{"id": "1", "time": 1e300, "changes": [{"field": "comments", "value": {}}]}],
-        },
     ],
     "x": [
         {"tweet_create_events": "x"},
-        {"tweet_create_events": [{"user": "x"}]},
-        {"tweet_create_events": [{"id": 1, "timestamp_ms": "9" * 30}]},
-        {"tweet_create_events": [{"id": 1, "text": {"a": 1}}]},
+        {"tweet_create_events": {"id": 1}},
+        {"for_user_id": {"a": 1}},
     ],
     "linkedin": [
-        {"notifications": [1]},
-        {"notifications": [{"action": "COMMENT", "decoratedGeneratedActivity": "x"}]},
-        {"notifications": [{"action": "COMMENT", "decoratedGeneratedActivity": {"comment": 1}}]},
-        {"notifications": [{"action": "SHARE_MENTION", "lastModifiedAt": "9" * 30}]},
+        {"notifications": "x"},
+        {"notifications": {"action": "COMMENT"}},
     ],
     "whatsapp": [
-        {"entry": [{"changes": [{"value": {"messages": [1]}}]}]},
-        {"entry": [{"changes": [{"value": {"metadata": ["x"], "messages": []}}]}]},
-        {"entry": [{"changes": [{"value": {"messages": [{"type": "text", "text": "x"}]}}]}]},
-        {
-            "entry": [
-                {"changes": [{"value": {"messages": [{"type": "text", "text": {"body": [1]}}]}}]}
-            ]
-        },
-        {
-            "entry": [
-                {
-                    "changes": [
-                        {"value": {"metadata": {"phone_number_id": {"a": 1}}, "messages": [{}]}}
-                    ]
-                }
-            ]
-        },
-        {"entry": [{"changes": [{"value": {"statuses": [{"id": "m", "status": ["read"]}]}}]}]},
-        {"entry": [{"changes": [{"value": {"statuses": [{"errors": "x"}]}}]}]},
+        {"entry": ["x"]},
+        {"entry": [{"changes": "x"}]},
     ],
 }
 ODD_CASES = [
@@ -419,3 +389,275 @@ def test_a_whatsapp_preference_of_an_odd_shape_passes_the_door_and_is_skipped(
 
     assert response.status_code == 200
     assert WebhookEvent.objects.get().payload == payload
+
+
+# -- Each event's items, handed on after the commit ------------------------------------------
+
+
+@pytest.fixture
+def received(webhook_items_received):
+    return webhook_items_received
+
+
+def post(client, source, payload):
+    body = json.dumps(payload).encode()
+    url = reverse("webhook", args=[source])
+    return client.post(url, body, content_type="application/json", **signed(source, body))
+
+
+WHATSAPP_MESSAGE = {
+    "from": "33611111111",
+    "id": "wamid.1",
+    "timestamp": "1767225600",
+    "type": "text",
+    "text": {"body": "Bonjour, la piscine est-elle ouverte ?"},
+}
+
+
+def whatsapp_event(*changes) -> dict:
+    return {"object": "whatsapp_business_account", "entry": [{"changes": list(changes)}]}
+
+
+def whatsapp_change(*messages, metadata=None) -> dict:
+    return {
+        "field": "messages",
+        "value": {
+            "metadata": {"phone_number_id": "4004"} if metadata is None else metadata,
+            "contacts": [{"wa_id": "33611111111", "profile": {"name": "Jo"}}],
+            "messages": list(messages),
+        },
+    }
+
+
+@pytest.mark.parametrize("name", ["x", "facebook", "instagram", "linkedin", "whatsapp"])
+def test_every_network_that_sends_webhooks_is_a_webhook_receiver(name):
+    assert isinstance(networks.get(name), WebhookReceiver)
+
+
+def test_an_event_is_stored_by_the_door_and_handled_only_after_the_commit(
+    client, sandbox_secrets, received, celery_eager, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as after_commit:
+        response = post(client, "whatsapp", whatsapp_event(whatsapp_change(WHATSAPP_MESSAGE)))
+
+    event = WebhookEvent.objects.get()
+    assert response.status_code == 200
+    assert (len(after_commit), received) == (1, [])  # nothing handled in the request
+    after_commit[0]()
+
+    ((item, event_id),) = received
+    assert event_id == event.pk
+    assert (item.network, item.account_remote_id, item.kind, item.identity) == (
+        "whatsapp",
+        "4004",
+        "message",
+        ("message", "wamid.1"),
+    )
+    assert isinstance(item.content, Inbound)
+    assert (item.content.author_id, item.content.author_name, item.content.text) == (
+        "+33611111111",
+        "Jo",
+        "Bonjour, la piscine est-elle ouverte ?",
+    )
+    assert WebhookItem.objects.get().event == event
+
+
+def test_a_replayed_event_changes_nothing(
+    client, sandbox_secrets, received, celery_eager, django_capture_on_commit_callbacks
+):
+    payload = whatsapp_event(whatsapp_change(WHATSAPP_MESSAGE))
+
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert post(client, "whatsapp", payload).status_code == 200
+
+    assert len(received) == 1
+    assert (WebhookEvent.objects.count(), WebhookItem.objects.count()) == (1, 1)
+
+
+def test_the_same_item_in_another_event_is_handed_on_once(
+    client, sandbox_secrets, received, celery_eager, django_capture_on_commit_callbacks
+):
+    other = {**WHATSAPP_MESSAGE, "id": "wamid.2", "text": {"body": "Merci"}}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, "whatsapp", whatsapp_event(whatsapp_change(WHATSAPP_MESSAGE)))
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, "whatsapp", whatsapp_event(whatsapp_change(WHATSAPP_MESSAGE, other)))
+
+    assert WebhookEvent.objects.count() == 2
+    assert [item.identity for item, _event in received] == [
+        ("message", "wamid.1"),
+        ("message", "wamid.2"),
+    ]
+
+
+# One readable item of each network, and items of the same network it cannot read.
+GOOD_ITEMS = {
+    "meta": {
+        "id": "104001",
+        "time": 1767225600,
+        "changes": PAYLOADS["meta"]["entry"][0]["changes"],
+    },
+    "x": {
+        "id_str": "3001",
+        "text": "@BourgSurLac le pont est fermé ?",
+        "user": {"id_str": "9", "name": "Jeanne"},
+        "timestamp_ms": "1767225600000",
+    },
+    "linkedin": {
+        "action": "COMMENT",
+        "organizationalEntity": "urn:li:organization:5",
+        "decoratedGeneratedActivity": {
+            "comment": {
+                "entity": "urn:li:comment:(urn:li:activity:1,2)",
+                "text": "Merci pour l'information",
+                "owner": "urn:li:person:7",
+            }
+        },
+        "lastModifiedAt": 1767225600000,
+    },
+    "whatsapp": whatsapp_change(WHATSAPP_MESSAGE),
+}
+BAD_ITEMS = {
+    "meta": [
+        {"changes": [{"field": "feed", "value": [1]}]},
+        {
+            "id": "1",
+            "changes": [
+                {"field": "feed", "value": {"item": "comment", "message": ["x"], "created_time": 1}}
+            ],
+        },
+        {
+            "id": "1",
+            "changes": [
+                {
+                    "field": "feed",
+                    "value": {
+                        "item": "comment",
+                        "comment_id": "1_2",
+                        "post_id": "1_1",
+                        "created_time": "9" * 30,  # out of any calendar
+                    },
+                }
+            ],
+        },
+        {"id": "1", "changes": [{"field": "feed", "value": {"item": "comment", "message": "x"}}]},
+    ],
+    "x": [
+        {"user": "x"},
+        {"id": 1, "timestamp_ms": "9" * 30},
+        {"id": 1, "text": {"a": 1}},
+        {"text": "no id"},
+    ],
+    "linkedin": [
+        1,
+        {"action": "COMMENT", "decoratedGeneratedActivity": "x"},
+        {"action": "COMMENT", "decoratedGeneratedActivity": {"comment": 1}},
+        {"action": "SHARE_MENTION", "lastModifiedAt": "9" * 30},
+    ],
+    "whatsapp": [
+        whatsapp_change(1),
+        whatsapp_change(metadata=["x"]),
+        whatsapp_change({"type": "text", "text": "x"}),
+        whatsapp_change({**WHATSAPP_MESSAGE, "id": "wamid.9", "text": {"body": [1]}}),
+        whatsapp_change({**WHATSAPP_MESSAGE, "id": "wamid.9"}, metadata={"phone_number_id": {}}),
+        whatsapp_change({**WHATSAPP_MESSAGE, "id": ""}),
+        {"value": {"statuses": [{"id": "m", "status": ["read"]}]}},
+        {"value": {"statuses": [{"errors": "x"}]}},
+    ],
+}
+
+
+def with_items(source: str, *items) -> dict:
+    if source == "meta":
+        return {"object": "page", "entry": list(items)}
+    if source == "x":
+        return {"for_user_id": "2001", "tweet_create_events": list(items)}
+    if source == "linkedin":
+        return {"type": "ORGANIZATION_SOCIAL_ACTION_NOTIFICATIONS", "notifications": list(items)}
+    return whatsapp_event(*items)
+
+
+MALFORMED_ITEMS = [
+    pytest.param(source, bad, id=f"{source}-{index}")
+    for source, items in BAD_ITEMS.items()
+    for index, bad in enumerate(items)
+]
+
+
+@pytest.mark.parametrize(("source", "bad"), MALFORMED_ITEMS)
+def test_an_item_that_cannot_be_read_is_skipped_and_the_others_are_handed_on(
+    client,
+    sandbox_secrets,
+    received,
+    caplog,
+    celery_eager,
+    django_capture_on_commit_callbacks,
+    source,
+    bad,
+):
+    payload = with_items(source, bad, GOOD_ITEMS[source])
+
+    with (
+        caplog.at_level("WARNING", logger="networks.receiving"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = post(client, source, payload)
+
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get().payload == payload
+    ((item, _event),) = received
+    assert isinstance(item.content, Inbound) and item.content.remote_id
+    skipped = [r.getMessage() for r in caplog.records if r.name == "networks.receiving"]
+    assert len(skipped) == 1 and "skipped" in skipped[0]
+
+
+def test_what_is_logged_of_a_skipped_item_is_its_keys_never_what_people_wrote():
+    reader = ItemReader()
+    secret = {"from": "33611111111", "text": {"body": ["Mon adresse : 3 rue Haute"]}}
+
+    reader.read("message", secret, lambda: [][0])
+
+    assert reader.result().items == ()
+    (skipped,) = reader.result().skipped
+    assert "from" in skipped and "text" in skipped
+    assert "rue Haute" not in skipped and "33611111111" not in skipped
+
+
+def test_an_item_whose_handling_fails_is_rolled_back_alone_and_handled_again(
+    client, sandbox_secrets
+):
+    other = {**WHATSAPP_MESSAGE, "id": "wamid.2"}
+    post(client, "whatsapp", whatsapp_event(whatsapp_change(WHATSAPP_MESSAGE, other)))
+    event = WebhookEvent.objects.get()
+    failing, handled = {"wamid.1"}, []
+
+    def fragile(sender, item, event_id, **kwargs):
+        if item.content.remote_id in failing:
+            raise RuntimeError("the database went away")
+        handled.append(item.content.remote_id)
+
+    webhook_item_received.connect(fragile, dispatch_uid="test-fragile")
+    try:
+        first = webhook_event_handle(event_id=event.pk)
+        failing.clear()
+        again = webhook_event_handle(event_id=event.pk)
+    finally:
+        webhook_item_received.disconnect(dispatch_uid="test-fragile")
+
+    assert (first.handed_on, first.failed) == (1, 1)
+    assert (again.handed_on, again.already, again.failed) == (1, 1, 0)
+    assert handled == ["wamid.2", "wamid.1"]
+    assert WebhookItem.objects.count() == 2
+
+
+def test_a_verify_token_out_of_ascii_is_refused_not_an_error(client, sandbox_secrets):
+    sandbox_secrets.CRIEUR_WHATSAPP_VERIFY_TOKEN = "verify-me"
+
+    answer = client.get(
+        reverse("webhook", args=["whatsapp"]),
+        {"hub.mode": "subscribe", "hub.verify_token": "jeton-é", "hub.challenge": "7"},
+    )
+
+    assert answer.status_code == 403

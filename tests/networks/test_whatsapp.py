@@ -8,27 +8,38 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
+from django.test import TestCase
 from django.utils import timezone, translation
 
 import networks
-from cms.models import Theme
+from cms.adaptation import outgoing, variant_problems
+from cms.models import Post, Theme, Variant
 from networks.base import (
     AuthExpired,
+    Broadcast,
     Inbound,
+    Outgoing,
     RateLimited,
+    Recipient,
     Rejected,
     RemoteRef,
     Transient,
     Unconfirmed,
 )
 from networks.sandbox.whatsapp import phone_number_register
+from networks.signals import broadcast_list_register
 from publishing.broadcast import BroadcastSetup, Delivery, Subscriber
 from publishing.broadcast_services import (
+    BROADCAST_LIST,
+    ListCommand,
+    delivery_sent_record,
     segment_for,
     subscriber_opt_in,
     subscriber_opt_out,
-    whatsapp_webhook_handle,
+    whatsapp_list_command,
 )
+from publishing.models import Publication
+from publishing.scheduler import publication_send
 from tests.factories import SocialAccountFactory, TerritoryFactory, post_with_variant
 
 pytestmark = pytest.mark.django_db
@@ -101,14 +112,26 @@ def signed(body: bytes, secret: str = SECRET) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+@pytest.fixture(autouse=True)
+def _webhooks_handled_at_once(celery_eager):
+    """The door's after-commit task runs in the test (see `post_webhook`)."""
+
+
 def post_webhook(client, payload):
+    """Post a signed event to the door, then run what it hands over after the commit."""
     body = json.dumps(payload).encode()
-    return client.post(
-        "/webhooks/whatsapp/",
-        data=body,
-        content_type="application/json",
-        HTTP_X_HUB_SIGNATURE_256=signed(body),
-    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(
+            "/webhooks/whatsapp/",
+            data=body,
+            content_type="application/json",
+            HTTP_X_HUB_SIGNATURE_256=signed(body),
+        )
+
+
+def send(network, variant, **kwargs):
+    """What the scheduler sends: the version as plain data, for its account."""
+    return network.publish(outgoing(variant), account=variant.account, **kwargs)
 
 
 def citizen_writes(sandbox, phone, text):
@@ -132,12 +155,12 @@ def test_a_post_goes_to_each_subscriber_as_the_approved_template(sandbox, networ
         account, variant_text="Collecte des sapins du 2 au 20 janvier.", images=1
     )
 
-    ref = network.publish(variant, key="crieur-1")
+    ref = send(network, variant, key="crieur-1")
 
     received = sent_messages(sandbox)
     assert [r.path for r in received] == [f"/graph/v24.0/{PHONE_ID}/messages"] * 2
     assert received[0].headers["authorization"] == f"Bearer {TOKEN}"
-    image_url = network.outgoing(variant).images[0].url
+    image_url = outgoing(variant).images[0].url
     assert received[0].json == {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
@@ -173,11 +196,70 @@ def test_a_post_goes_to_each_subscriber_as_the_approved_template(sandbox, networ
     ]
 
 
+class PlainList:
+    """A broadcast list of plain data: what the WhatsApp module needs of any list."""
+
+    def __init__(self, broadcast):
+        self.plan = broadcast
+        self.outcomes = []
+
+    def broadcast(self, *, account, post_id, done_parts):
+        return self.plan
+
+    def message_sent(self, *, account, post_id, recipient, message_id):
+        self.outcomes.append(("sent", recipient.ref, post_id))
+
+    def message_refused(self, *, account, post_id, recipient, reason):
+        self.outcomes.append(("refused", recipient.ref, post_id))
+
+    def message_statuses(self, *, account, message_ids):
+        return []
+
+
+@pytest.fixture
+def plain_list():
+    """Stands in for publishing's list for one test, then gives it back."""
+    lists = []
+
+    def install(broadcast):
+        lists.append(PlainList(broadcast))
+        broadcast_list_register(lists[-1])
+        return lists[-1]
+
+    yield install
+    broadcast_list_register(BROADCAST_LIST)
+
+
+def test_the_module_sends_to_whom_the_list_says_and_reports_each_message(
+    sandbox, network, account, plain_list
+):
+    plan = plain_list(
+        Broadcast(
+            mode="broadcast",
+            recipients=(
+                Recipient(phone=ALICE, ref="a"),
+                Recipient(phone=BOB, ref="b", reached=True),
+                Recipient(phone=CHLOE, ref="c"),
+            ),
+            template_name="actualites",
+            template_language="fr",
+        )
+    )
+    out = Outgoing(network="whatsapp", text="Marché de Noël samedi.", post_id=41)
+
+    ref = network.publish(out, account=account, key="crieur-9")
+
+    assert [r.json["to"] for r in sent_messages(sandbox)] == ["33611111111", "33633333333"]
+    assert plan.outcomes == [("sent", "a", 41), ("sent", "c", 41)]
+    assert ref.data["recipients"] == 2
+    assert not Delivery.objects.exists()  # the list keeps the record, not the module
+
+
 def test_a_post_without_image_has_no_header_and_its_lines_are_joined(sandbox, network, setup):
     subscribe(setup.account, ALICE)
     variant = post_with_variant(setup.account, variant_text="Travaux rue Haute.\n\nDéviation.")
 
-    network.publish(variant, key="crieur-1")
+    send(network, variant, key="crieur-1")
 
     (message,) = sent_messages(sandbox)
     # WhatsApp refuses a template variable holding a line break (error 132018).
@@ -224,7 +306,7 @@ def test_only_the_segment_is_messaged(sandbox, network, setup):
     subscribe(account, CHLOE, themes=[works], opted_out=True)
     variant = tag(post_with_variant(account), themes=[works])
 
-    network.publish(variant, key="crieur-1")
+    send(network, variant, key="crieur-1")
 
     assert [r.json["to"] for r in sent_messages(sandbox)] == ["33611111111"]
 
@@ -232,7 +314,7 @@ def test_only_the_segment_is_messaged(sandbox, network, setup):
 def test_a_text_too_long_for_the_template_is_a_problem_before_approval(setup):
     variant = post_with_variant(setup.account, variant_text="Concertation. " * 80)
 
-    problems = networks.get("whatsapp").check(variant)
+    problems = variant_problems(variant)
 
     assert [problem.code for problem in problems] == ["too_long"]
     assert "1119 characters out of 1024" in problems[0].message
@@ -241,7 +323,7 @@ def test_a_text_too_long_for_the_template_is_a_problem_before_approval(setup):
 def test_the_channel_mode_allows_the_longer_free_message(channel):
     variant = post_with_variant(channel.account, variant_text="Concertation. " * 80)
 
-    assert networks.get("whatsapp").check(variant) == []
+    assert variant_problems(variant) == []
 
 
 def test_an_empty_segment_is_rejected_and_nothing_is_sent(sandbox, network, setup):
@@ -249,7 +331,7 @@ def test_an_empty_segment_is_rejected_and_nothing_is_sent(sandbox, network, setu
     variant = tag(post_with_variant(setup.account), themes=[theme("Travaux")])
 
     with pytest.raises(Rejected, match="Nobody has subscribed"):
-        network.publish(variant, key="crieur-1")
+        send(network, variant, key="crieur-1")
     assert sent_messages(sandbox) == []
 
 
@@ -265,10 +347,10 @@ def test_a_resumed_broadcast_never_messages_anyone_twice(sandbox, network, setup
             sandbox.inject("whatsapp", "rate_limited", path="/messages")
 
     with pytest.raises(RateLimited):
-        network.publish(variant, key="crieur-1", on_part=on_part)
+        send(network, variant, key="crieur-1", on_part=on_part)
     assert len(recorded) == 1
 
-    ref = network.publish(variant, key="crieur-1", done_parts=list(recorded), on_part=on_part)
+    ref = send(network, variant, key="crieur-1", done_parts=list(recorded), on_part=on_part)
 
     assert [r.json["to"] for r in sent_messages(sandbox)] == [
         "33611111111",
@@ -283,9 +365,9 @@ def test_a_retry_that_lost_the_recorded_ids_finds_them_in_the_deliveries(sandbox
     subscribe(setup.account, ALICE)
     subscribe(setup.account, BOB)
     variant = post_with_variant(setup.account)
-    first = network.publish(variant, key="crieur-1")
+    first = send(network, variant, key="crieur-1")
 
-    again = network.publish(variant, key="crieur-1", done_parts=())
+    again = send(network, variant, key="crieur-1", done_parts=())
 
     assert len(sent_messages(sandbox)) == 2
     assert (again.id, again.parts) == (first.id, first.parts)
@@ -299,7 +381,7 @@ def test_a_recipient_whatsapp_cannot_reach_is_recorded_and_the_rest_goes_on(
     variant = post_with_variant(setup.account)
     sandbox.inject("whatsapp", "whatsapp_outside_window", path="/messages", times=1)
 
-    ref = network.publish(variant, key="crieur-1")
+    ref = send(network, variant, key="crieur-1")
 
     assert ref.data["recipients"] == 1 and ref.data["failed"] == 1
     failed = Delivery.objects.get(status="failed")
@@ -313,7 +395,7 @@ def test_an_unknown_template_is_rejected_with_what_to_check(sandbox, network, se
     subscribe(setup.account, ALICE)
 
     with pytest.raises(Rejected, match="template"):
-        network.publish(post_with_variant(setup.account), key="crieur-1")
+        send(network, post_with_variant(setup.account), key="crieur-1")
     assert sent_messages(sandbox)[0].json["template"]["name"] == "inconnu"
 
 
@@ -321,7 +403,7 @@ def test_without_a_template_the_broadcast_is_rejected_before_any_call(sandbox, n
     subscribe(account, ALICE)
 
     with pytest.raises(Rejected, match="template"):
-        network.publish(post_with_variant(account), key="crieur-1")
+        send(network, post_with_variant(account), key="crieur-1")
     assert sandbox.requests_to("whatsapp") == []
 
 
@@ -341,10 +423,10 @@ def test_the_channel_post_goes_to_its_administrators_and_waits(sandbox, network,
     subscribe(channel.account, ALICE)  # subscribers of the list are not messaged
     variant = post_with_variant(channel.account, variant_text="Fête de la musique.", images=1)
 
-    ref = network.publish(variant, key="crieur-1")
+    ref = send(network, variant, key="crieur-1")
 
     received = sent_messages(sandbox)
-    image_url = network.outgoing(variant).images[0].url
+    image_url = outgoing(variant).images[0].url
     assert [r.json for r in received] == [
         {
             "messaging_product": "whatsapp",
@@ -369,7 +451,7 @@ def test_the_channel_post_goes_to_its_administrators_and_waits(sandbox, network,
 def test_a_text_only_channel_post_is_a_text_message(sandbox, network, channel):
     variant = post_with_variant(channel.account, variant_text="Marché annulé.")
 
-    network.publish(variant, key="crieur-1")
+    send(network, variant, key="crieur-1")
 
     assert sent_messages(sandbox)[0].json["text"] == {
         "body": "Marché annulé.",
@@ -380,9 +462,9 @@ def test_a_text_only_channel_post_is_a_text_message(sandbox, network, channel):
 
 def test_a_retried_channel_post_skips_the_administrators_who_have_it(sandbox, network, channel):
     variant = post_with_variant(channel.account, variant_text="Marché annulé.")
-    network.publish(variant, key="crieur-1")
+    send(network, variant, key="crieur-1")
 
-    ref = network.publish(variant, key="crieur-1")
+    ref = send(network, variant, key="crieur-1")
 
     assert len(sent_messages(sandbox)) == 2
     assert ref.data["sent_to"] == ["+33644444444", "+33655555555"]
@@ -394,7 +476,7 @@ def test_administrators_out_of_the_24_hour_window_reject_the_channel_post(
     sandbox.inject("whatsapp", "whatsapp_outside_window", path="/messages", times=2)
 
     with pytest.raises(Rejected, match="24 hours"):
-        network.publish(post_with_variant(channel.account), key="crieur-1")
+        send(network, post_with_variant(channel.account), key="crieur-1")
 
 
 # -- Subscribing, unsubscribing, receipts -------------------------------------------------
@@ -497,17 +579,23 @@ def test_stop_unsubscribes_and_confirms(sandbox, client, setup, word):
     assert "INFOS" in confirmation.json["text"]["body"]
 
 
-def test_other_messages_go_to_the_inbox(sandbox, setup):
+def test_other_messages_are_handed_on_and_change_nothing_on_the_list(
+    sandbox, client, setup, webhook_items_received
+):
     payload = citizen_writes(sandbox, "33611111111", "Bonjour, la piscine est-elle ouverte ?")
 
-    (inbound,) = whatsapp_webhook_handle(payload=payload)
+    post_webhook(client, payload)
 
+    ((item, _event_id),) = webhook_items_received
+    inbound = item.content
     assert isinstance(inbound, Inbound)
-    assert (inbound.kind, inbound.text, inbound.author_id) == (
+    assert (item.account_remote_id, inbound.kind, inbound.text, inbound.author_id) == (
+        PHONE_ID,
         "message",
         "Bonjour, la piscine est-elle ouverte ?",
         "+33611111111",
     )
+    assert whatsapp_list_command(setup=setup, text=inbound.text) is ListCommand.NONE
     assert Subscriber.objects.count() == 0
     assert sent_messages(sandbox) == []
 
@@ -515,7 +603,7 @@ def test_other_messages_go_to_the_inbox(sandbox, setup):
 def test_receipts_update_the_deliveries_and_the_metrics(sandbox, client, network, setup):
     subscribe(setup.account, ALICE)
     subscribe(setup.account, BOB)
-    ref = network.publish(post_with_variant(setup.account), key="crieur-1")
+    ref = send(network, post_with_variant(setup.account), key="crieur-1")
     statuses = sandbox.bucket("whatsapp", "statuses")
 
     for payload in statuses[ref.id]:  # sent, delivered, read
@@ -529,27 +617,33 @@ def test_receipts_update_the_deliveries_and_the_metrics(sandbox, client, network
     assert metrics.raw == {"messages": 2, "sent": 2, "delivered": 2, "read": 1, "failed": 0}
 
 
-def test_a_late_receipt_never_takes_a_status_back(sandbox, network, setup):
+def test_a_late_receipt_never_takes_a_status_back(sandbox, client, network, setup):
     subscribe(setup.account, ALICE)
-    ref = network.publish(post_with_variant(setup.account), key="crieur-1")
+    ref = send(network, post_with_variant(setup.account), key="crieur-1")
     sent, delivered, read = sandbox.bucket("whatsapp", "statuses")[ref.id]
 
-    whatsapp_webhook_handle(payload=read)
-    whatsapp_webhook_handle(payload=delivered)
+    post_webhook(client, read)
+    post_webhook(client, delivered)
 
     assert Delivery.objects.get(message_id=ref.id).status == "read"
 
 
-def test_a_receipt_before_the_message_is_recorded_keeps_its_status(sandbox, network, setup):
+def test_a_receipt_before_the_message_is_recorded_keeps_its_status(sandbox, client, network, setup):
     alice = subscribe(setup.account, ALICE)
     variant = post_with_variant(setup.account)
     # WhatsApp's receipts are not ordered with the API's answer.
-    network.publish(variant, key="crieur-1")
+    send(network, variant, key="crieur-1")
     message_id = Delivery.objects.get().message_id
     Delivery.objects.all().delete()
-    whatsapp_webhook_handle(payload=sandbox.bucket("whatsapp", "statuses")[message_id][2])
+    post_webhook(client, sandbox.bucket("whatsapp", "statuses")[message_id][2])
 
-    network._record_sent(setup.account, message_id, ALICE, variant.post_id, alice)
+    delivery_sent_record(
+        account=setup.account,
+        message_id=message_id,
+        phone=ALICE,
+        post_id=variant.post_id,
+        subscriber_id=alice.pk,
+    )
 
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.subscriber, delivery.post_id) == (
@@ -574,7 +668,7 @@ def test_receipts_are_delivered_signed_when_crieur_listens(sandbox, network, set
     subscribe(setup.account, ALICE)
     sandbox.webhook_urls["whatsapp"] = webhook_sink(sandbox)
 
-    ref = network.publish(post_with_variant(setup.account), key="crieur-1")
+    ref = send(network, post_with_variant(setup.account), key="crieur-1")
     sandbox.bucket("whatsapp", "state")["receipts"].join(timeout=10)
 
     delivered = sandbox.requests_to("webhook-sink")
@@ -593,10 +687,10 @@ def test_receipts_are_delivered_signed_when_crieur_listens(sandbox, network, set
 def test_without_a_webhook_address_receipts_are_only_kept(sandbox, network, setup):
     subscribe(setup.account, ALICE)
 
-    ref = network.publish(post_with_variant(setup.account), key="crieur-1")
+    ref = send(network, post_with_variant(setup.account), key="crieur-1")
 
     assert len(sandbox.bucket("whatsapp", "statuses")[ref.id]) == 3
-    assert sandbox.webhooks_sent == []
+    assert list(sandbox.webhooks_sent) == []
 
 
 # -- Faults ------------------------------------------------------------------------------
@@ -619,7 +713,7 @@ def test_faults_are_typed(sandbox, network, setup, kind, error):
     before = datetime.now(UTC)
 
     with pytest.raises(error) as raised:
-        network.publish(post_with_variant(setup.account), key="crieur-1")
+        send(network, post_with_variant(setup.account), key="crieur-1")
 
     if kind == "rate_limited":
         assert raised.value.reset_at is not None and raised.value.reset_at > before
@@ -655,7 +749,7 @@ def test_a_refused_connection_is_transient(settings, network, setup):
     settings.CRIEUR_SANDBOX_URL = "http://127.0.0.1:9"
 
     with pytest.raises(Transient):
-        network.publish(post_with_variant(setup.account), key="crieur-1")
+        send(network, post_with_variant(setup.account), key="crieur-1")
 
 
 # -- Replies, what WhatsApp cannot do ----------------------------------------------------
@@ -786,9 +880,6 @@ def test_connecting_with_a_token_reads_the_phone_number(sandbox, network):
 
 
 def approved_publication(account, *, text, themes=()):
-    from cms.models import Post, Variant
-    from publishing.models import Publication
-
     post = Post(title="Sapins", text=text, live=False)
     post.variants = [Variant(account=account)]
     post.save()
@@ -803,8 +894,6 @@ def approved_publication(account, *, text, themes=()):
 
 
 def test_an_approved_post_is_broadcast_from_its_approved_revision(sandbox, setup):
-    from publishing.services import publication_send
-
     works = theme("Travaux")
     alice = subscribe(setup.account, ALICE, themes=[works])
     subscribe(setup.account, BOB, themes=[theme("Culture")])
@@ -824,8 +913,6 @@ def test_an_approved_post_is_broadcast_from_its_approved_revision(sandbox, setup
 
 
 def test_a_channel_publication_waits_for_its_administrators(sandbox, channel):
-    from publishing.services import publication_send
-
     publication = approved_publication(channel.account, text="Marché annulé.")
 
     publication = publication_send(publication=publication)

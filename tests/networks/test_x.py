@@ -13,6 +13,7 @@ import time_machine
 from django.core.files.base import ContentFile
 from wagtail.documents.models import Document
 
+from cms.adaptation import outgoing
 from networks import get
 from networks.base import (
     AuthExpired,
@@ -25,7 +26,7 @@ from networks.base import (
     Unconfirmed,
 )
 from networks.outgoing import x_thread_preview
-from tests.factories import SocialAccountFactory, post_with_variant
+from tests.factories import SocialAccountFactory, outgoing_for, post_with_variant
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +78,7 @@ def stored(sandbox, tweet_id):
 def test_the_weighted_text_goes_out_unchanged(sandbox, network, account):
     variant = post_with_variant(account, text=WEIGHTED_TEXT)
 
-    ref = network.publish(variant, key="crieur-1")
+    ref = network.publish(outgoing(variant), account=variant.account, key="crieur-1")
 
     [sent] = created_tweets(sandbox)
     assert (sent.method, sent.path) == ("POST", "/x/2/tweets")
@@ -96,9 +97,9 @@ def test_the_weighted_text_goes_out_unchanged(sandbox, network, account):
 
 def test_four_images_are_uploaded_each_with_its_alt_text(sandbox, network, account):
     variant = post_with_variant(account, text="Retour en images sur la fête.", images=4)
-    expected = network.outgoing(variant).images
+    expected = outgoing(variant).images
 
-    ref = network.publish(variant, key="k")
+    ref = network.publish(outgoing(variant), account=variant.account, key="k")
 
     uploads = sandbox.requests_to("x", method="POST", path="/x/2/media/upload")
     assert [u.path for u in uploads] == ["/x/2/media/upload"] * 4
@@ -132,7 +133,7 @@ def test_more_than_four_images_are_refused_before_anything_is_sent(sandbox, netw
     variant = post_with_variant(account, text="Trop d'images.", images=5)
 
     with pytest.raises(Rejected) as raised:
-        network.publish(variant, key="k")
+        network.publish(outgoing(variant), account=variant.account, key="k")
 
     assert "4" in raised.value.message
     assert sandbox.received == []
@@ -143,7 +144,7 @@ def test_a_video_is_uploaded_in_chunks_and_waited_for(sandbox, network, account)
     document = Document.objects.create(title="Vidéo", file=ContentFile(content, name="clip.mp4"))
     variant = post_with_variant(account, text="La fête du lac en vidéo.", document=document)
 
-    network.publish(variant, key="k")
+    network.publish(outgoing(variant), account=variant.account, key="k")
 
     [initialize] = sandbox.requests_to("x", path="/x/2/media/upload/initialize")
     assert initialize.json == {
@@ -171,7 +172,7 @@ def test_a_thread_goes_out_part_by_part_each_replying_to_the_last(sandbox, netwo
     expected = x_thread_preview(LONG_TEXT)
     seen = []
 
-    ref = network.publish(variant, key="k", on_part=seen.append)
+    ref = network.publish(outgoing(variant), account=variant.account, key="k", on_part=seen.append)
 
     assert len(expected) == 3
     assert [part.rsplit(" ", 1)[-1] for part in expected] == ["1/3", "2/3", "3/3"]
@@ -197,11 +198,17 @@ def test_a_thread_resumes_after_its_first_part(sandbox, network, account):
         sandbox.inject("x", "server_error", path="/x/2/tweets", method="POST")
 
     with pytest.raises(Transient):
-        network.publish(variant, key="k", on_part=part_sent)
+        network.publish(outgoing(variant), account=variant.account, key="k", on_part=part_sent)
     assert len(seen) == 1
     sandbox.received.clear()
 
-    ref = network.publish(variant, key="k", done_parts=tuple(seen), on_part=seen.append)
+    ref = network.publish(
+        outgoing(variant),
+        account=variant.account,
+        key="k",
+        done_parts=tuple(seen),
+        on_part=seen.append,
+    )
 
     second, third = created_tweets(sandbox)
     assert second.json == {"text": "Suite 2/3", "reply": {"in_reply_to_tweet_id": seen[0]}}
@@ -214,7 +221,9 @@ def test_a_thread_resumes_after_its_first_part(sandbox, network, account):
 def test_resuming_after_every_part_sends_nothing(sandbox, network, account):
     variant = post_with_variant(account, text="Un", format="thread", thread_text="Deux")
 
-    ref = network.publish(variant, key="k", done_parts=("101", "102"))
+    ref = network.publish(
+        outgoing(variant), account=variant.account, key="k", done_parts=("101", "102")
+    )
 
     assert sandbox.received == []
     assert (ref.id, ref.parts) == ("101", ("102",))
@@ -224,7 +233,7 @@ def test_the_first_comment_is_a_reply_to_the_post(sandbox, network, account):
     variant = post_with_variant(account, text="Budget participatif.", first_comment="Votez ici !")
     seen = []
 
-    ref = network.publish(variant, key="k", on_part=seen.append)
+    ref = network.publish(outgoing(variant), account=variant.account, key="k", on_part=seen.append)
 
     post, comment = created_tweets(sandbox)
     assert comment.json == {"text": "Votez ici !", "reply": {"in_reply_to_tweet_id": ref.id}}
@@ -251,7 +260,7 @@ def test_each_fault_is_the_right_typed_error(sandbox, network, account, kind, er
     sandbox.inject("x", kind, path="/x/2/tweets", method="POST")
 
     with pytest.raises(error) as raised:
-        network.publish(post_with_variant(account, text="Alerte canicule."), key="k")
+        network.publish(outgoing_for(account, text="Alerte canicule."), account=account, key="k")
 
     assert type(raised.value) is error
     assert raised.value.network == "x"
@@ -270,7 +279,7 @@ def test_a_failed_upload_is_typed_and_posts_nothing(sandbox, network, account, k
     sandbox.inject("x", kind, path="/x/2/media/")
 
     with pytest.raises(error):
-        network.publish(post_with_variant(account, text="Photo.", images=1), key="k")
+        network.publish(outgoing_for(account, text="Photo.", images=1), account=account, key="k")
 
     assert created_tweets(sandbox) == []
 
@@ -280,7 +289,7 @@ def test_a_rate_limit_waits_until_the_reset_x_announces(sandbox, network, accoun
     sandbox.inject("x", "rate_limited", path="/x/2/tweets")
 
     with pytest.raises(RateLimited) as raised:
-        network.publish(post_with_variant(account, text="Alerte canicule."), key="k")
+        network.publish(outgoing_for(account, text="Alerte canicule."), account=account, key="k")
 
     assert raised.value.reset_at == datetime(2026, 7, 14, 15, 45, tzinfo=UTC)
     assert raised.value.status == 429
@@ -290,17 +299,21 @@ def test_an_overloaded_x_says_when_to_come_back(sandbox, network, account):
     sandbox.inject("x", "unavailable", path="/x/2/tweets")
 
     with pytest.raises(Transient) as raised:
-        network.publish(post_with_variant(account, text="Alerte canicule."), key="k")
+        network.publish(outgoing_for(account, text="Alerte canicule."), account=account, key="k")
 
     assert raised.value.retry_after == 30
     assert raised.value.status == 503
 
 
 def test_the_same_text_twice_is_a_duplicate(sandbox, network, account):
-    network.publish(post_with_variant(account, text="Fermeture de la piscine."), key="a")
+    network.publish(
+        outgoing_for(account, text="Fermeture de la piscine."), account=account, key="a"
+    )
 
     with pytest.raises(Duplicate) as raised:
-        network.publish(post_with_variant(account, text="Fermeture de la piscine."), key="b")
+        network.publish(
+            outgoing_for(account, text="Fermeture de la piscine."), account=account, key="b"
+        )
 
     assert raised.value.status == 403
     assert "duplicate content" in raised.value.body["detail"]
@@ -308,7 +321,9 @@ def test_the_same_text_twice_is_a_duplicate(sandbox, network, account):
 
 
 def test_a_repeated_thread_part_is_for_the_author_to_change(sandbox, network, account):
-    network.publish(post_with_variant(account, text="Merci de votre attention."), key="a")
+    network.publish(
+        outgoing_for(account, text="Merci de votre attention."), account=account, key="a"
+    )
     variant = post_with_variant(
         account,
         text="Conseil municipal ce soir.",
@@ -317,7 +332,7 @@ def test_a_repeated_thread_part_is_for_the_author_to_change(sandbox, network, ac
     )
 
     with pytest.raises(Rejected) as raised:
-        network.publish(variant, key="b")
+        network.publish(outgoing(variant), account=variant.account, key="b")
 
     assert not isinstance(raised.value, Duplicate)
     assert "2" in raised.value.message
@@ -325,7 +340,7 @@ def test_a_repeated_thread_part_is_for_the_author_to_change(sandbox, network, ac
 
 def test_a_text_over_280_is_refused_with_what_to_do(sandbox, network, account):
     with pytest.raises(Rejected) as raised:
-        network.publish(post_with_variant(account, text=LONG_TEXT), key="k")
+        network.publish(outgoing_for(account, text=LONG_TEXT), account=account, key="k")
 
     assert raised.value.status == 400
     assert "280" in raised.value.message
@@ -345,7 +360,7 @@ def test_an_account_without_a_token_asks_for_reconnection(sandbox, network):
 
 def test_delete_removes_every_part_and_tolerates_them_being_gone(sandbox, network, account):
     variant = post_with_variant(account, text="Erreur", format="thread", thread_text="de date")
-    ref = network.publish(variant, key="k")
+    ref = network.publish(outgoing(variant), account=variant.account, key="k")
 
     network.delete(ref, account=account)
     network.delete(ref, account=account)
@@ -370,7 +385,9 @@ def citizen_replies(sandbox, tweet_id, text, author="citoyenne1"):
 
 
 def test_replies_are_fetched_answered_and_hidden(sandbox, network, account):
-    ref = network.publish(post_with_variant(account, text="Travaux rue Haute."), key="k")
+    ref = network.publish(
+        outgoing_for(account, text="Travaux rue Haute."), account=account, key="k"
+    )
     citizen = citizen_replies(sandbox, ref.id, "Jusqu'à quand ? Bruit & poussière…")
     since = datetime.now(UTC) - timedelta(hours=1)
 
@@ -404,7 +421,7 @@ def test_replies_are_fetched_answered_and_hidden(sandbox, network, account):
 
 
 def test_hiding_a_reply_outside_the_accounts_conversations_is_refused(sandbox, network, account):
-    ref = network.publish(post_with_variant(account, text="Collecte de sang."), key="k")
+    ref = network.publish(outgoing_for(account, text="Collecte de sang."), account=account, key="k")
     other = SocialAccountFactory(network="x", remote_id="777")
 
     with pytest.raises(Rejected) as raised:
@@ -416,7 +433,7 @@ def test_hiding_a_reply_outside_the_accounts_conversations_is_refused(sandbox, n
 
 
 def test_metrics_read_the_public_metrics(sandbox, network, account):
-    ref = network.publish(post_with_variant(account, text="Collecte de sang."), key="k")
+    ref = network.publish(outgoing_for(account, text="Collecte de sang."), account=account, key="k")
     citizen_replies(sandbox, ref.id, "J'y serai.")
 
     metrics = network.metrics(ref, account=account)
@@ -432,7 +449,7 @@ def test_metrics_read_the_public_metrics(sandbox, network, account):
 
 
 def test_find_recent_recognises_a_post_despite_tco_links_and_escaping(sandbox, network, account):
-    ref = network.publish(post_with_variant(account, text=WEIGHTED_TEXT), key="k")
+    ref = network.publish(outgoing_for(account, text=WEIGHTED_TEXT), account=account, key="k")
     since = datetime.now(UTC) - timedelta(minutes=5)
 
     found = network.find_recent(account, text=WEIGHTED_TEXT, since=since)
@@ -545,7 +562,7 @@ def test_a_wrong_code_verifier_is_refused_in_words(sandbox, network):
 
 
 def test_a_signed_reply_event_verifies_and_parses(sandbox, network, account):
-    ref = network.publish(post_with_variant(account, text="Marché de Noël."), key="k")
+    ref = network.publish(outgoing_for(account, text="Marché de Noël."), account=account, key="k")
     citizen = citizen_replies(sandbox, ref.id, "Quels horaires ?")
     [sent] = sandbox.webhooks_sent
     body = sandbox.webhook_body(sent["payload"])
@@ -594,7 +611,9 @@ def test_the_accounts_own_posts_in_a_webhook_are_not_inbound(network):
 def test_a_malformed_reply_is_skipped_and_logged_and_the_others_kept(
     sandbox, network, account, caplog
 ):
-    ref = network.publish(post_with_variant(account, text="Travaux rue Haute."), key="k")
+    ref = network.publish(
+        outgoing_for(account, text="Travaux rue Haute."), account=account, key="k"
+    )
     first = citizen_replies(sandbox, ref.id, "Jusqu'à quand ?", author="citoyenne1")
     second = citizen_replies(sandbox, ref.id, "Merci.", author="citoyen2")
     tweets = sandbox.bucket("x", "tweets")
