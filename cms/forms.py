@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from wagtail.admin.forms import WagtailAdminModelForm
 
+from . import extensions
 from .models import MAX_POST_IMAGES
 
 
@@ -21,14 +22,12 @@ class PostForm(WagtailAdminModelForm):
         super().__init__(*args, **kwargs)
         field = self.fields.get("approval_workflow")
         if field is not None and self.for_user is not None:
-            from workflows.roles import circuit_refused_to
-
             # A reserved circuit (the crisis fast track) is not offered to others; the one
             # already on the post stays listed so that nothing changes behind their back.
             refused = [
                 w.pk
                 for w in field.queryset
-                if circuit_refused_to(self.for_user, w)
+                if extensions.circuit_refused(user=self.for_user, workflow=w)
                 and w.pk != self.instance.approval_workflow_id
             ]
             field.queryset = field.queryset.exclude(pk__in=refused)
@@ -41,14 +40,12 @@ class PostForm(WagtailAdminModelForm):
         return cleaned_data
 
     def _refuse_reserved_circuit(self, cleaned_data) -> None:
-        from workflows.roles import circuit_refused_to
-
         workflow = cleaned_data.get("approval_workflow")
         if (
             workflow is not None
             and self.for_user is not None
             and workflow.pk != self.instance.approval_workflow_id
-            and circuit_refused_to(self.for_user, workflow)
+            and extensions.circuit_refused(user=self.for_user, workflow=workflow)
         ):
             self.add_error(
                 "approval_workflow",

@@ -9,6 +9,7 @@ from wagtail.documents.forms import BaseDocumentForm
 from wagtail.images.forms import BaseImageForm
 from wagtail.models import Revision, TaskState
 
+from . import extensions
 from .models import Post, PostImage
 
 # What a network receives of an image: the file, and the focal point its crops keep.
@@ -31,21 +32,18 @@ def _held_revisions():
 
     An approved post's row is its approved version (later drafts live in revisions only),
     so live rows are read from the tables; these are the other versions, few at a time.
+    The versions scheduled to go out are publishing's to tell (cms.extensions).
     """
-    # Imported here: publishing sits above cms; publications only name the revisions.
-    from publishing.models import Publication
-
     in_round = TaskState.objects.filter(status=TaskState.STATUS_IN_PROGRESS).values("revision_id")
     approved_changed = Post.objects.filter(live=True, has_unpublished_changes=True).values(
         "live_revision_id"
     )
-    # Not gone out and not given up: a failed or missed one may still be tried again.
-    pending = Publication.objects.exclude(
-        state__in=[Publication.State.PUBLISHED, Publication.State.CANCELLED]
-    ).values("revision_id")
+    held = Q(pk__in=in_round) | Q(pk__in=approved_changed)
+    for going_out in extensions.revisions_to_go_out():
+        held |= Q(pk__in=going_out)
     revisions = Revision.objects.filter(
         base_content_type=ContentType.objects.get_for_model(Post),
-    ).filter(Q(pk__in=in_round) | Q(pk__in=approved_changed) | Q(pk__in=pending))
+    ).filter(held)
     for object_id, content in revisions.values_list("object_id", "content"):
         yield int(object_id), content or {}
 
@@ -73,15 +71,9 @@ def posts_holding_document(*, document_id: int) -> list[Post]:
 
 
 def document_is_public(*, document_id: int) -> bool:
-    """Whether a post carrying this document has gone out: from then on, anyone may read it."""
-    # Imported here: publishing sits above cms.
-    from publishing.models import Publication
-
-    # The version that went out, not the post's current one: a later approved version's
-    # new document stays private until that version goes out too.
-    return Publication.objects.filter(
-        state=Publication.State.PUBLISHED, revision__content__document=document_id
-    ).exists()
+    """Whether a post carrying this document has gone out: from then on, anyone may read it
+    (publishing tells, through cms.extensions)."""
+    return extensions.document_gone_out(document_id=document_id)
 
 
 def _titles(posts: list[Post]) -> str:

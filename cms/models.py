@@ -340,15 +340,10 @@ class Post(
         return "cms/post_preview.html"
 
     def get_preview_context(self, request, mode_name):
-        from .selectors import post_citizen_view
-
+        # The citizen's view and each network's come from the templates' tags
+        # (cms/templatetags/post_previews.py): they read the post, it does not know them.
         context = super().get_preview_context(request, mode_name)
-        context["citizen_view"] = post_citizen_view(post=self)
         context["institution_name"] = settings.WAGTAIL_SITE_NAME
-        if self._shows_networks(request, mode_name):
-            from cms.previews import post_network_previews
-
-            context["previews"] = post_network_previews(post=self)
         return context
 
 

@@ -16,8 +16,10 @@ from wagtail.log_actions import log
 from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
 from wagtail.snippets.views.snippets import CopyView, CreateView, DeleteView, EditView
 
+from . import extensions
 from .models import Post
 from .selectors import field_changes
+from .services import post_keeps_trail, post_remove
 
 
 class ChosenCircuitMixin:
@@ -111,10 +113,8 @@ class ChosenCircuitMixin:
 
 def reserved_circuit_problem(*, user, post) -> str | None:
     """Why `user` may not send `post` through the circuit it would go through now."""
-    from workflows.roles import circuit_refused_to
-
     workflow = post.get_workflow()
-    if workflow is None or not circuit_refused_to(user, workflow):
+    if workflow is None or not extensions.circuit_refused(user=user, workflow=workflow):
         return None
     return _(
         "The circuit “%(name)s” is reserved to the crisis cell: choose another "
@@ -157,38 +157,11 @@ class PostEditView(ChosenCircuitMixin, EditView):
 
     @cached_property
     def header_more_buttons(self):
-        buttons = list(super().header_more_buttons)
-        buttons.append(
-            Button(
-                _("Approval trail"),
-                url=reverse("workflows_approval_trail", args=[quote(self.object.pk)]),
-                icon_name="tasks",
-                priority=40,
-            )
-        )
-        if self._may_cancel_publications():
-            buttons.append(
-                Button(
-                    _("Cancel the scheduled publications"),
-                    url=reverse(
-                        "publishing_post_publications_cancel", args=[quote(self.object.pk)]
-                    ),
-                    icon_name="cross",
-                    priority=50,
-                )
-            )
-        return buttons
-
-    def _may_cancel_publications(self) -> bool:
-        """An edited approved post keeps its publications until the new version is
-        approved; its author (or whoever schedules) may stop them before that."""
-        from publishing.models import Publication
-        from publishing.views import may_act_on_publications
-
-        user = self.request.user
-        if not (may_act_on_publications(user) or self.object.created_by_id == user.pk):
-            return False
-        return Publication.objects.open().filter(post=self.object).exists()
+        # The approval trail, cancelling publications: what the apps above cms add.
+        return [
+            *super().header_more_buttons,
+            *extensions.edit_buttons(post=self.object, user=self.request.user),
+        ]
 
 
 class PostCopyView(ChosenCircuitMixin, CopyView):
@@ -221,16 +194,11 @@ class PostCopyView(ChosenCircuitMixin, CopyView):
 
 
 class PostDeleteView(DeleteView):
-    """A post with a trail (a circuit, decisions, publications) is archived, not deleted.
-
-    The archiving lives in workflows.services, a layer above cms: the views below import
-    it where they use it, as this module does for publishing.
-    """
+    """A post with a trail (a circuit, decisions, publications) is archived, not deleted
+    (cms.services.post_remove)."""
 
     @cached_property
     def archives(self) -> bool:
-        from workflows.services import post_keeps_trail
-
         return post_keeps_trail(post=self.object)
 
     @property
@@ -244,8 +212,6 @@ class PostDeleteView(DeleteView):
         return super().confirmation_message
 
     def delete_action(self):
-        from workflows.services import post_remove
-
         self.outcome = post_remove(post=self.object, by=self.request.user)
 
     def get_success_message(self):
@@ -263,8 +229,6 @@ class PostDeleteBulkAction(DeleteBulkAction):
     template_name = "cms/bulk_actions/confirm_bulk_delete_posts.html"
 
     def get_context_data(self, **kwargs):
-        from workflows.services import post_keeps_trail
-
         context = super().get_context_data(**kwargs)
         context["archived_items"] = [
             item for item in self.get_actionable_objects()[0] if post_keeps_trail(post=item)
@@ -273,8 +237,6 @@ class PostDeleteBulkAction(DeleteBulkAction):
 
     @classmethod
     def execute_action(cls, objects, user=None, **kwargs):
-        from workflows.services import post_remove
-
         if user is None:
             raise PermissionDenied
         outcomes = [post_remove(post=post, by=user) for post in objects]

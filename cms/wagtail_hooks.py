@@ -19,10 +19,10 @@ from wagtail.log_actions import LogFormatter
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from publishing.panels import NetworkChecksPanel
-
+from . import extensions
 from .forms import PostForm
 from .models import MAX_POST_IMAGES, Campaign, Post, Territory
+from .selectors import posts_for_listing
 from .views import (
     FieldChangesView,
     PostCopyView,
@@ -89,29 +89,9 @@ class PostFilterSet(WagtailFilterSet):
         return super().filter_queryset(queryset)
 
 
-class PostViewSet(SnippetViewSet):
-    model = Post
-    icon = "doc-full"
-    menu_label = _("Posts")
-    add_to_admin_menu = False
-    add_view_class = PostCreateView
-    edit_view_class = PostEditView
-    copy_view_class = PostCopyView
-    delete_view_class = PostDeleteView
-    list_display = [
-        "title",
-        "campaign",
-        "territory",
-        ApprovalStatusColumn("status", label=_("Status")),
-        UpdatedAtColumn(),
-    ]
-    filterset_class = PostFilterSet
-    list_per_page = 50
-    ordering = ["-updated_at"]
-    copy_view_enabled = True
-    inspect_view_enabled = False
-
-    edit_handler = TabbedInterface(
+def post_edit_handler() -> TabbedInterface:
+    """The post editor's tabs: the message, its network versions, its context."""
+    return TabbedInterface(
         [
             ObjectList(
                 [
@@ -131,7 +111,7 @@ class PostViewSet(SnippetViewSet):
             ),
             ObjectList(
                 [
-                    NetworkChecksPanel(heading=_("What each network will get")),
+                    *extensions.networks_tab_panels(),
                     InlinePanel(
                         "variants",
                         label=_("Network versions"),
@@ -168,13 +148,39 @@ class PostViewSet(SnippetViewSet):
         base_form_class=PostForm,
     )
 
+
+class PostViewSet(SnippetViewSet):
+    model = Post
+    icon = "doc-full"
+    menu_label = _("Posts")
+    add_to_admin_menu = False
+    add_view_class = PostCreateView
+    edit_view_class = PostEditView
+    copy_view_class = PostCopyView
+    delete_view_class = PostDeleteView
+    list_display = [
+        "title",
+        "campaign",
+        "territory",
+        ApprovalStatusColumn("status", label=_("Status")),
+        UpdatedAtColumn(),
+    ]
+    filterset_class = PostFilterSet
+    list_per_page = 50
+    ordering = ["-updated_at"]
+    copy_view_enabled = True
+    inspect_view_enabled = False
+
+    def get_edit_handler(self):
+        # Built when the admin first needs it, once every app's hooks are registered: the
+        # apps above cms add their panels to the "Networks" tab (cms.extensions).
+        return post_edit_handler().bind_to_model(self.model)
+
     @property
     def url_finder_class(self):
         return type("PostAdminURLFinder", (ReviewerURLFinderMixin, super().url_finder_class), {})
 
     def get_queryset(self, request):
-        from .selectors import posts_for_listing
-
         return posts_for_listing()
 
 

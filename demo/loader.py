@@ -20,9 +20,9 @@ from wagtail.models import Workflow
 from cms.models import Campaign, Post, PostImage, Territory, Variant
 from networks.models import Network, SocialAccount
 from policies.models import Period
+from publishing.broadcast import BroadcastSetup, Subscriber
 from workflows import roles
-from workflows.models import ExternalApprover, ExternalRound, RoleRound
-from workflows.services import round_decide
+from workflows.models import ExternalApprover, ExternalRound, RoleRound, round_decide
 
 DEMO_PASSWORD = "crieur-demo"  # noqa: S105 - printed on purpose: demo accounts only
 
@@ -108,10 +108,6 @@ def _account(network, name, handle, remote_id) -> SocialAccount:
 
 def _whatsapp_list(account, territories) -> None:
     """The WhatsApp broadcast list: the approved template, and three people who opted in."""
-    from django.utils import timezone
-
-    from publishing.broadcast import BroadcastSetup, Subscriber
-
     BroadcastSetup.objects.get_or_create(
         account=account, defaults={"template_name": "actualites", "template_language": "fr"}
     )

@@ -1,7 +1,9 @@
-"""The publishing part of the admin: network accounts and the scheduler's health."""
+"""The publishing part of the admin: network accounts, the scheduler's health, the calendar
+and the import, and what publishing adds to posts and to their approval trail."""
 
 from datetime import datetime
 
+from django.contrib.admin.utils import quote
 from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils import timezone
@@ -15,9 +17,17 @@ from wagtail.log_actions import LogFormatter
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from . import views
+from cms import extensions as cms_extensions
+from cms.models import Post
+from workflows import extensions as workflows_extensions
+
+from . import calendar_views, import_views, views
 from .broadcast import BroadcastSetup, Subscriber
+from .models import Publication
+from .panels import NetworkChecksPanel
+from .permissions import may_cancel_post_publications
 from .selectors import scheduler_health
+from .services import post_publications_cancel
 
 
 class SchedulerHealthPanel(Component):
@@ -128,8 +138,6 @@ class PermissionMenuItem(MenuItem):
 
 @hooks.register("register_snippet_listing_buttons")
 def send_now_listing_button(snippet, user, next_url=None):
-    from cms.models import Post
-
     if isinstance(snippet, Post) and snippet.live and user.has_perm("publishing.send_now"):
         yield Button(
             _("Send now"),
@@ -177,8 +185,6 @@ register_snippet(SubscriberViewSet)
 
 @hooks.register("register_admin_urls")
 def import_admin_urls():
-    from . import import_views
-
     return [
         path("publishing/import/", import_views.import_upload, name="publishing_import"),
         path(
@@ -212,8 +218,6 @@ def import_menu_item():
 
 @hooks.register("register_admin_urls")
 def calendar_admin_urls():
-    from . import calendar_views
-
     return [
         path("publishing/calendar/", calendar_views.calendar, name="publishing_calendar"),
         path(
@@ -243,3 +247,82 @@ def calendar_menu_item():
         order=200,
         permission="cms.view_post",
     )
+
+
+# -- What publishing adds to posts (cms.extensions) and to their approval trail
+# (workflows.extensions): the apps below publishing ask, publishing answers.
+
+
+@hooks.register(cms_extensions.NETWORKS_TAB_PANELS)
+def network_checks_panel():
+    return [NetworkChecksPanel(heading=_("What each network will get"))]
+
+
+@hooks.register(cms_extensions.EDIT_BUTTONS)
+def cancel_publications_button(post, user):
+    """An edited approved post keeps its publications until the new version is approved;
+    its author (or whoever schedules) may stop them before that."""
+    if not may_cancel_post_publications(user, post):
+        return []
+    if not Publication.objects.open().filter(post=post).exists():
+        return []
+    return [
+        Button(
+            _("Cancel the scheduled publications"),
+            url=reverse("publishing_post_publications_cancel", args=[quote(post.pk)]),
+            icon_name="cross",
+            priority=50,
+        )
+    ]
+
+
+@hooks.register(cms_extensions.POST_KEEPS_TRAIL)
+def post_has_publications(post) -> bool:
+    return Publication.objects.filter(post=post).exists()
+
+
+@hooks.register(cms_extensions.POST_ARCHIVING)
+def archived_post_publications_cancel(post, by) -> None:
+    """An archived post goes out nowhere: what is scheduled for it is cancelled."""
+    post_publications_cancel(post=post, by=by)
+
+
+@hooks.register(cms_extensions.REVISIONS_TO_GO_OUT)
+def revisions_to_go_out():
+    # Not gone out and not given up: a failed or missed one may still be tried again.
+    return Publication.objects.exclude(
+        state__in=[Publication.State.PUBLISHED, Publication.State.CANCELLED]
+    ).values("revision_id")
+
+
+@hooks.register(cms_extensions.DOCUMENT_GONE_OUT)
+def document_gone_out(document_id) -> bool:
+    # The version that went out, not the post's current one: a later approved version's
+    # new document stays private until that version goes out too.
+    return Publication.objects.filter(
+        state=Publication.State.PUBLISHED, revision__content__document=document_id
+    ).exists()
+
+
+@hooks.register(workflows_extensions.TRAIL_PUBLICATIONS)
+def trail_publications(post_ids):
+    return (
+        Publication.objects.filter(post_id__in=post_ids)
+        .select_related("account")
+        .order_by("scheduled_at", "pk")
+    )
+
+
+@hooks.register(workflows_extensions.POSTS_PLANNED_BETWEEN)
+def posts_planned_between(begin, stop):
+    planned = Publication.objects.all()
+    if begin is not None:
+        planned = planned.filter(scheduled_at__gte=begin)
+    if stop is not None:
+        planned = planned.filter(scheduled_at__lt=stop)
+    return planned.values_list("post_id", flat=True).distinct()
+
+
+@hooks.register(workflows_extensions.REVISIONS_WITH_A_DATE)
+def revisions_with_a_date():
+    return Publication.objects.going_out().values("revision_id")

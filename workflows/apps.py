@@ -13,15 +13,27 @@ class WorkflowsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
-        from wagtail.models import WorkflowState
-        from wagtail.signals import workflow_approved, workflow_rejected, workflow_submitted
-
-        from publishing.signals import publication_failed
+        from wagtail.models import TaskState, WorkflowState
+        from wagtail.signals import (
+            task_submitted,
+            workflow_approved,
+            workflow_rejected,
+            workflow_submitted,
+        )
 
         from . import signals
+        from .models import RoundState
 
         post_migrate.connect(signals.bootstrap_after_migrate, sender=self)
         self._offer_crieur_rounds_only()
+        # A round starting: its approvers are told, the automatic check runs. Wagtail
+        # sends task_submitted from Task.start, before the circuit moves on.
+        task_submitted.connect(
+            signals.round_started, sender=RoundState, dispatch_uid="crieur_round_started"
+        )
+        task_submitted.connect(
+            signals.task_started, sender=TaskState, dispatch_uid="crieur_task_started"
+        )
         # Crieur's notifications replace Wagtail's approval e-mails: connected first under
         # the same dispatch_uid, ours is the one Django keeps when wagtail.admin connects
         # its own later (workflows comes before wagtail.admin in INSTALLED_APPS).
@@ -41,7 +53,6 @@ class WorkflowsConfig(AppConfig):
             sender=WorkflowState,
             dispatch_uid="workflow_state_submitted_email_notification",
         )
-        publication_failed.connect(signals.publication_failed, dispatch_uid="crieur_failed")
 
     @staticmethod
     def _offer_crieur_rounds_only() -> None:

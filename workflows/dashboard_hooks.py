@@ -1,11 +1,15 @@
 """Dashboard panels of approval, and the approval trail's pages."""
 
+from django.contrib.admin.utils import quote
 from django.template.loader import get_template
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.components import Component
+from wagtail.admin.widgets.button import Button
+
+from cms import extensions as cms_extensions
 
 from . import selectors, trail_views
 
@@ -137,3 +141,16 @@ def approval_trail_menu_item():
         order=700,
         permission=trail_views.VIEW_PERMISSION,
     )
+
+
+@hooks.register(cms_extensions.EDIT_BUTTONS)
+def approval_trail_button(post, user):
+    """The post editor's "more" menu leads to the post's approval trail."""
+    return [
+        Button(
+            _("Approval trail"),
+            url=reverse("workflows_approval_trail", args=[quote(post.pk)]),
+            icon_name="tasks",
+            priority=40,
+        )
+    ]

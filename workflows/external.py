@@ -16,8 +16,18 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 
-from .models import ApprovalLink, Decision, ExternalApprover, RoundState
-from .services import decision_problem, person_name, round_decide
+from cms.previews import post_network_previews
+from cms.selectors import post_citizen_view
+
+from .models import (
+    ApprovalLink,
+    Decision,
+    ExternalApprover,
+    RoundState,
+    decision_problem,
+    person_name,
+    round_decide,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -143,9 +153,6 @@ class ApprovalPage:
 
 def approval_page(*, link: ApprovalLink) -> ApprovalPage:
     """Everything the approver's page shows: the version under review on each network."""
-    from cms.previews import post_network_previews
-    from cms.selectors import post_citizen_view
-
     task_state = RoundState.objects.select_related(
         "task", "revision", "workflow_state__requested_by"
     ).get(pk=link.task_state_id)

@@ -1,14 +1,23 @@
 """Approval rounds on Wagtail's workflow models: the round types, their decisions and
-deadlines, the links sent to people without an account, and the team's notifications."""
+deadlines, the links sent to people without an account, and the team's notifications.
+
+The rules of deciding live here, with the rounds whose Wagtail interface calls them
+(`on_action`, `get_actions`), as Wagtail keeps `TaskState.approve` on its model. What
+happens when a round starts (notifications, links, the automatic check) follows
+Wagtail's `task_submitted` signal (workflows.signals), in workflows.services.
+"""
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db import models
+from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+from wagtail.log_actions import log
 from wagtail.models import Task, TaskState
 
 
@@ -101,17 +110,9 @@ class Round(Task):
     def external_approvers(self):
         return ExternalApprover.objects.none()
 
-    # -- Wagtail's task interface: each call hands over to workflows.services ------------
-
-    def start(self, workflow_state, user=None):
-        from .services import round_started
-
-        task_state = super().start(workflow_state, user=user)
-        return round_started(task_state=task_state, by=user)
+    # -- Wagtail's task interface (a round's start: workflows.signals) ------------------
 
     def on_action(self, task_state, user, action_name, **kwargs):
-        from .services import round_decide
-
         round_decide(
             task_state=task_state.specific,
             verdict=action_name,
@@ -120,8 +121,6 @@ class Round(Task):
         )
 
     def get_actions(self, obj, user):
-        from .services import decision_problem
-
         task_state = obj.current_workflow_task_state
         if task_state is None or decision_problem(task_state=task_state.specific, user=user):
             return []
@@ -282,12 +281,6 @@ class PolicyRound(Task):
             "back to its author with the list of problems."
         )
 
-    def start(self, workflow_state, user=None):
-        from .services import policy_round_run
-
-        task_state = super().start(workflow_state, user=user)
-        return policy_round_run(task_state=task_state)
-
 
 class Decision(models.Model):
     """One person's (or the automatic check's) decision in a round: the approval trail."""
@@ -417,3 +410,107 @@ class NotificationPreference(models.Model):
 
     def wants_email(self, kind: str) -> bool:
         return kind not in self.email_off
+
+
+# -- Deciding: who may, and what one decision does ----------------------------------------
+
+
+def person_name(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+def version_authors(task_state) -> set[int]:
+    """Who wrote the version under review, or asked for its approval (four eyes)."""
+    ids = {task_state.revision.user_id, task_state.workflow_state.requested_by_id}
+    return {pk for pk in ids if pk is not None}
+
+
+def decision_problem(*, task_state, user=None, external_approver=None) -> str | None:
+    """Why this person may not decide on this round now, in words they can act on."""
+    if task_state.status != task_state.STATUS_IN_PROGRESS:
+        return gettext("This round is over: nothing is waiting for a decision any more.")
+    round_ = task_state.task.specific
+    decisions = Decision.objects.filter(task_state=task_state)
+    if user is not None:
+        if user.pk not in round_.decider_ids(task_state):
+            return gettext("You are not one of the approvers of this round.")
+        if user.pk in version_authors(task_state):
+            return gettext(
+                "You wrote this version or submitted it: someone else must approve it (four eyes)."
+            )
+        if decisions.filter(user=user).exists():
+            return gettext("You have already decided on this version.")
+        return None
+    if external_approver is not None:
+        if not round_.external_approvers().filter(pk=external_approver.pk).exists():
+            return gettext("You are not one of the approvers of this round.")
+        if decisions.filter(external_approver=external_approver).exists():
+            return gettext("You have already decided on this version.")
+        return None
+    return gettext("You are not one of the approvers of this round.")
+
+
+def _quorum_met(task_state, *, user) -> bool:
+    round_ = task_state.task.specific
+    if user is not None and user.pk not in round_.member_ids():
+        return True  # the escalation group decides for the round once the deadline passed
+    if round_.quorum == Quorum.ANY:
+        return True
+    approvals = Decision.objects.filter(task_state=task_state, verdict=Decision.Verdict.APPROVE)
+    approved_users = set(approvals.exclude(user=None).values_list("user_id", flat=True))
+    approved_external = set(
+        approvals.exclude(external_approver=None).values_list("external_approver_id", flat=True)
+    )
+    needed_users = round_.member_ids() - version_authors(task_state)
+    needed_external = set(round_.external_approvers().values_list("pk", flat=True))
+    return needed_users <= approved_users and needed_external <= approved_external
+
+
+def round_decide(
+    *,
+    task_state,
+    verdict: str,
+    comment: str = "",
+    user=None,
+    external_approver=None,
+    via: str = "",
+):
+    """Record one person's decision; the round ends when its quorum is met or on a refusal.
+
+    Raises PermissionDenied with the reason when the person may not decide (not an
+    approver, the author of the version, already decided, round over).
+    """
+    if verdict not in (Decision.Verdict.APPROVE, Decision.Verdict.REJECT):
+        raise ValueError(f"Unknown verdict {verdict!r}")
+    with transaction.atomic():
+        # Two approvers of an "all members" round deciding at once count each other.
+        task_state = RoundState.objects.select_for_update().get(pk=task_state.pk)
+        problem = decision_problem(
+            task_state=task_state, user=user, external_approver=external_approver
+        )
+        if problem:
+            raise PermissionDenied(problem)
+        decision = Decision.objects.create(
+            task_state=task_state,
+            revision_id=task_state.revision_id,
+            round_name=task_state.task.name,
+            user=user,
+            external_approver=external_approver,
+            name=person_name(user) if user else external_approver.name,
+            verdict=verdict,
+            comment=comment,
+            via=via or (Decision.Via.LINK if external_approver else Decision.Via.ADMIN),
+        )
+        if verdict == Decision.Verdict.REJECT:
+            task_state.reject(user=user, comment=comment)
+        elif _quorum_met(task_state, user=user):
+            task_state.approve(user=user, comment=comment)
+        else:
+            log(
+                instance=task_state.workflow_state.content_object,
+                action="workflows.partial_approval",
+                user=user,
+                revision=task_state.revision,
+                data={"round": task_state.task.name, "name": decision.name},
+            )
+    return decision

@@ -24,24 +24,11 @@ from django.utils.translation import gettext
 from wagtail.models import Revision, TaskState, WorkflowState
 
 from cms.models import Post
-from publishing.models import Publication
 
-from .models import Decision, Round
-from .services import person_name
+from . import extensions
+from .models import Decision, Round, person_name
 
 SCHEDULE_PERMISSIONS = ("cms.change_post", "publishing.send_now")
-
-# A publication in one of these states is going out, or went out, or waits for a person
-# on the scheduler's panel: its post does not need a new date.
-GOING_OUT = (
-    Publication.State.SCHEDULED,
-    Publication.State.FROZEN,
-    Publication.State.PUBLISHING,
-    Publication.State.PUBLISHED,
-    Publication.State.UNCONFIRMED,
-    Publication.State.AWAITING_CONFIRMATION,
-    Publication.State.FAILED,
-)
 
 
 def _post_type() -> ContentType:
@@ -150,20 +137,21 @@ def approved_to_schedule(*, user, now: datetime | None = None) -> QuerySet[Post]
     Their approved revision has no publication going out (scheduled, frozen, sent or
     waiting for a person), and their planned time is empty or has passed (approved too
     late). Only for the people who schedule or send posts. Each has `approved_by`.
+    Which publications are going out, publishing tells (workflows.extensions).
     """
     if not may_schedule(user=user):
         return Post.objects.none()
     now = now or timezone.now()
-    going_out = Publication.objects.filter(
-        post=OuterRef("pk"), revision=OuterRef("live_revision"), state__in=GOING_OUT
-    )
+    with_a_date = Q()
+    for revisions in extensions.revisions_with_a_date():
+        with_a_date |= Q(live_revision__in=revisions)
     approval = Decision.objects.filter(
         revision=OuterRef("live_revision"), verdict=Decision.Verdict.APPROVE
     ).order_by("-at", "-pk")
     return (
         Post.objects.filter(live=True, live_revision__isnull=False)
         .filter(Q(planned_at__isnull=True) | Q(planned_at__lte=now))
-        .exclude(Exists(going_out))
+        .exclude(with_a_date)
         .only("pk", "title", "planned_at", "live", "live_revision", "last_published_at")
         .annotate(approved_by=Subquery(approval.values("name")[:1]))
         .order_by(F("last_published_at").desc(nulls_last=True), "-pk")
@@ -214,7 +202,8 @@ class ApprovalRun:
     revision_at: datetime | None = None
     revision_number: int | None = None
     decisions: list[TrailDecision] = field(default_factory=list)
-    publications: list[Publication] = field(default_factory=list)
+    # The publications of its revision, as publishing tells them (workflows.extensions).
+    publications: list = field(default_factory=list)
 
     @property
     def approved(self) -> bool:
@@ -239,7 +228,7 @@ class TrailRow:
     post_title: str
     run: ApprovalRun
     decision: TrailDecision | None
-    publication: Publication | None
+    publication: object | None
 
     @property
     def at(self) -> datetime:
@@ -321,12 +310,8 @@ def _trails(post_ids: list[int], *, posts: dict[int, Post]) -> dict[int, list[Ap
     for pk, (post_id, _created_at) in revisions.items():
         per_post[post_id] += 1
         numbers[pk] = per_post[post_id]
-    publications: dict[int, dict[int, list[Publication]]] = defaultdict(lambda: defaultdict(list))
-    for publication in (
-        Publication.objects.filter(post_id__in=post_ids)
-        .select_related("account")
-        .order_by("scheduled_at", "pk")
-    ):
+    publications: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    for publication in extensions.trail_publications(post_ids=post_ids):
         publications[publication.post_id][publication.revision_id].append(publication)
 
     steps = defaultdict(list)
@@ -429,20 +414,17 @@ def approval_trail_rows(
         post_ids = sorted({getattr(post, "pk", post) for post in posts})
     else:
         decided = Decision.objects.all()
-        planned = Publication.objects.all()
         if begin is not None:
             decided = decided.filter(at__gte=begin)
-            planned = planned.filter(scheduled_at__gte=begin)
         if stop is not None:
             decided = decided.filter(at__lt=stop)
-            planned = planned.filter(scheduled_at__lt=stop)
         ids = {
             int(pk)
             for pk in decided.filter(task_state__workflow_state__base_content_type=_post_type())
             .values_list("task_state__workflow_state__object_id", flat=True)
             .distinct()
         }
-        ids |= set(planned.values_list("post_id", flat=True).distinct())
+        ids |= extensions.posts_planned_between(begin=begin, stop=stop)
         post_ids = sorted(ids)
     found = {
         post.pk: post
@@ -454,7 +436,7 @@ def approval_trail_rows(
         title = found[post_id].title
         for run in runs:
             decisions: list[TrailDecision | None] = [*run.decisions] or [None]
-            publications: list[Publication | None] = [*run.publications] or [None]
+            publications: list = [*run.publications] or [None]
             for decision in decisions:
                 for publication in publications:
                     rows.append(TrailRow(post_id, title, run, decision, publication))

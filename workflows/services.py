@@ -7,7 +7,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -22,6 +21,21 @@ from wagtail.models import (
 )
 from wagtail.snippets.models import create_extra_permissions
 
+from policies.checks import post_problems
+
+from .external import approval_links_remind, approval_links_send
+from .models import (
+    ApprovalLink,
+    AtDeadline,
+    Decision,
+    ExternalRound,
+    PolicyRound,
+    RoleRound,
+    RoundState,
+    person_name,
+    version_authors,
+)
+from .notifications import notify
 from .roles import CIRCUITS, ROLES, Role
 
 
@@ -59,8 +73,6 @@ def _role_group(role: Role, *, using: str) -> Group:
 
 def _round_task(round_, *, groups, using: str):
     """The task of a default round, shared by the circuits that use it."""
-    from .models import ExternalRound, PolicyRound, RoleRound
-
     model: type[Task] = {"policy": PolicyRound, "external": ExternalRound, "role": RoleRound}[
         round_.kind
     ]
@@ -115,185 +127,12 @@ def approved_revision_publish(*, workflow_state, user=None) -> None:
     revision.publish(user=user, skip_permission_checks=True)
 
 
-# -- Removing a post: a public record is archived, never erased ------------------------
-
-
-def post_keeps_trail(*, post) -> bool:
-    """Whether the post is a record to keep: it entered a circuit, was approved, or has
-    publications (public archives, Code du patrimoine L211-1)."""
-    from .models import Decision
-
-    return (
-        post.live
-        or post.live_revision_id is not None
-        or post.workflow_states.exists()
-        or Decision.objects.filter(revision__in=post.revisions).exists()
-        or post.publications.exists()
-    )
-
-
-def post_remove(*, post, by) -> str:
-    """Delete a post, or archive it when it keeps a trail; returns "deleted" or "archived".
-
-    Archiving ends its open round, cancels its scheduled publications, withdraws its
-    approval and takes it off the calendar, so it can be neither submitted nor scheduled
-    again; its revisions, decisions, circuit states and publications stay, with a line
-    in its history (which keeps the time it was planned for).
-    """
-    from wagtail.actions.delete import DeleteAction
-
-    from publishing.services import post_publications_cancel
-
-    with transaction.atomic():
-        post = type(post).objects.select_for_update().get(pk=post.pk)
-        if not post_keeps_trail(post=post):
-            DeleteAction(post, user=by).execute(skip_permission_checks=True)
-            return "deleted"
-        if post.archived_at is not None:
-            return "archived"
-        state = post.current_workflow_state
-        if state is not None:
-            state.cancel(user=by)
-        post_publications_cancel(post=post, by=by)
-        if post.live:
-            # Not through the permission check: nobody holds publish, and this only
-            # withdraws an approval, logged below as the archiving.
-            post.unpublish(user=None, log_action=False)
-        planned, post.planned_at = post.planned_at, None  # off the calendar: planned for nothing
-        post.archived_at = timezone.now()
-        post.archived_by = by
-        type(post).objects.filter(pk=post.pk).update(
-            archived_at=post.archived_at, archived_by=by, planned_at=None
-        )
-        _log(
-            instance=post,
-            action="cms.archive",
-            user=by,
-            data={"planned": planned.isoformat() if planned else ""},
-        )
-    return "archived"
-
-
-# -- Rounds: who may decide, decisions, deadlines ---------------------------------------
-
-
-def person_name(user) -> str:
-    return (user.get_full_name() or user.get_username()) if user else ""
-
-
-def _authors(task_state) -> set[int]:
-    """Who wrote the version under review, or asked for its approval (four eyes)."""
-    ids = {task_state.revision.user_id, task_state.workflow_state.requested_by_id}
-    return {pk for pk in ids if pk is not None}
-
-
-def decision_problem(*, task_state, user=None, external_approver=None) -> str | None:
-    """Why this person may not decide on this round now, in words they can act on."""
-    from .models import Decision
-
-    if task_state.status != task_state.STATUS_IN_PROGRESS:
-        return gettext("This round is over: nothing is waiting for a decision any more.")
-    round_ = task_state.task.specific
-    decisions = Decision.objects.filter(task_state=task_state)
-    if user is not None:
-        if user.pk not in round_.decider_ids(task_state):
-            return gettext("You are not one of the approvers of this round.")
-        if user.pk in _authors(task_state):
-            return gettext(
-                "You wrote this version or submitted it: someone else must approve it (four eyes)."
-            )
-        if decisions.filter(user=user).exists():
-            return gettext("You have already decided on this version.")
-        return None
-    if external_approver is not None:
-        if not round_.external_approvers().filter(pk=external_approver.pk).exists():
-            return gettext("You are not one of the approvers of this round.")
-        if decisions.filter(external_approver=external_approver).exists():
-            return gettext("You have already decided on this version.")
-        return None
-    return gettext("You are not one of the approvers of this round.")
-
-
-def _quorum_met(task_state, *, user) -> bool:
-    from .models import Decision, Quorum
-
-    round_ = task_state.task.specific
-    if user is not None and user.pk not in round_.member_ids():
-        return True  # the escalation group decides for the round once the deadline passed
-    if round_.quorum == Quorum.ANY:
-        return True
-    approvals = Decision.objects.filter(task_state=task_state, verdict=Decision.Verdict.APPROVE)
-    approved_users = set(approvals.exclude(user=None).values_list("user_id", flat=True))
-    approved_external = set(
-        approvals.exclude(external_approver=None).values_list("external_approver_id", flat=True)
-    )
-    needed_users = round_.member_ids() - _authors(task_state)
-    needed_external = set(round_.external_approvers().values_list("pk", flat=True))
-    return needed_users <= approved_users and needed_external <= approved_external
-
-
-def round_decide(
-    *,
-    task_state,
-    verdict: str,
-    comment: str = "",
-    user=None,
-    external_approver=None,
-    via: str = "",
-):
-    """Record one person's decision; the round ends when its quorum is met or on a refusal.
-
-    Raises PermissionDenied with the reason when the person may not decide (not an
-    approver, the author of the version, already decided, round over).
-    """
-    from .models import Decision, RoundState
-
-    if verdict not in (Decision.Verdict.APPROVE, Decision.Verdict.REJECT):
-        raise ValueError(f"Unknown verdict {verdict!r}")
-    with transaction.atomic():
-        # Two approvers of an "all members" round deciding at once count each other.
-        task_state = RoundState.objects.select_for_update().get(pk=task_state.pk)
-        problem = decision_problem(
-            task_state=task_state, user=user, external_approver=external_approver
-        )
-        if problem:
-            raise PermissionDenied(problem)
-        decision = Decision.objects.create(
-            task_state=task_state,
-            revision_id=task_state.revision_id,
-            round_name=task_state.task.name,
-            user=user,
-            external_approver=external_approver,
-            name=person_name(user) if user else external_approver.name,
-            verdict=verdict,
-            comment=comment,
-            via=via or (Decision.Via.LINK if external_approver else Decision.Via.ADMIN),
-        )
-        if verdict == Decision.Verdict.REJECT:
-            task_state.reject(user=user, comment=comment)
-        elif _quorum_met(task_state, user=user):
-            task_state.approve(user=user, comment=comment)
-        else:
-            _log(
-                instance=task_state.workflow_state.content_object,
-                action="workflows.partial_approval",
-                user=user,
-                revision=task_state.revision,
-                data={"round": task_state.task.name, "name": decision.name},
-            )
-    return decision
-
-
-def _log(*, instance, action, user, revision=None, data=None) -> None:
-    from wagtail.log_actions import log
-
-    log(instance=instance, action=action, user=user, revision=revision, data=data or {})
+# -- Rounds: their start, deadlines and reminders (deciding: workflows.models) --------
 
 
 def round_started(*, task_state, by=None):
-    """A round starts: its deadline is set and its approvers are told."""
-    from .notifications import notify
-
+    """A round starts: its deadline is set and its approvers are told (Wagtail's
+    task_submitted signal, workflows.signals)."""
     if _policy_recheck_refuses(task_state):
         return task_state
     round_ = task_state.task.specific
@@ -301,7 +140,7 @@ def round_started(*, task_state, by=None):
         task_state.deadline = task_state.started_at + timedelta(hours=round_.deadline_hours)
         task_state.save(update_fields=["deadline"])
     post = task_state.workflow_state.content_object
-    deciders = round_.member_ids() - _authors(task_state)
+    deciders = round_.member_ids() - version_authors(task_state)
     notify(
         kind="submitted",
         recipients=get_user_model().objects.filter(pk__in=deciders),
@@ -311,8 +150,6 @@ def round_started(*, task_state, by=None):
         detail=_deadline_words(task_state.deadline),
     )
     if round_.external_approvers().exists():
-        from .external import approval_links_send
-
         transaction.on_commit(lambda: approval_links_send(task_state_id=task_state.pk))
     return task_state
 
@@ -330,8 +167,6 @@ def _policy_recheck_refuses(task_state) -> bool:
     resumes the current round), so the automatic check must not be skipped on the
     changed version: it runs again here, and a blocking problem sends the post back.
     """
-    from .models import PolicyRound
-
     passed = TaskState.objects.filter(
         workflow_state=task_state.workflow_state,
         task__in=PolicyRound.objects.all(),
@@ -344,15 +179,12 @@ def _policy_recheck_refuses(task_state) -> bool:
 
 
 def policy_round_run(*, task_state):
-    """The automatic round: the post goes on when nothing blocks it, else goes back.
+    """The automatic round: the post goes on when nothing blocks it, else goes back
+    (run as it starts, from Wagtail's task_submitted signal: workflows.signals).
 
     Also run at the start of a later round on a changed version: there a clean version
     leaves the round open for its people.
     """
-    from policies.checks import post_problems
-
-    from .models import Decision, PolicyRound
-
     automatic = isinstance(task_state.task.specific, PolicyRound)
     post = task_state.revision.as_object()
     blocking = [problem for problem in post_problems(post=post) if problem.blocking]
@@ -381,8 +213,6 @@ def policy_round_run(*, task_state):
 
 def rounds_watch(*, now=None) -> dict:
     """Reminders before deadlines, and what each round does once its deadline passed."""
-    from .models import AtDeadline, Decision, RoundState
-
     now = now or timezone.now()
     counts = {"reminded": 0, "escalated": 0, "sent_back": 0, "links_retried": 0}
     open_ = RoundState.objects.filter(
@@ -434,9 +264,6 @@ def rounds_watch(*, now=None) -> dict:
 def _missing_links_send() -> int:
     """Links that never left (the mail server failed, or an approver was added to a
     running round) are sent on the next watch: no external round waits for nothing."""
-    from .external import approval_links_send
-    from .models import ApprovalLink, ExternalRound, RoundState
-
     sent = 0
     for task_state in RoundState.objects.filter(
         status=RoundState.STATUS_IN_PROGRESS, task__in=ExternalRound.objects.all()
@@ -452,19 +279,15 @@ def _missing_links_send() -> int:
 
 
 def _undecided_ids(task_state) -> set[int]:
-    from .models import Decision
-
     decided = set(
         Decision.objects.filter(task_state=task_state)
         .exclude(user=None)
         .values_list("user_id", flat=True)
     )
-    return task_state.task.specific.decider_ids(task_state) - _authors(task_state) - decided
+    return task_state.task.specific.decider_ids(task_state) - version_authors(task_state) - decided
 
 
 def _reminder_send(task_state) -> None:
-    from .notifications import notify
-
     notify(
         kind="reminder",
         recipients=get_user_model().objects.filter(pk__in=_undecided_ids(task_state)),
@@ -473,14 +296,10 @@ def _reminder_send(task_state) -> None:
         detail=_deadline_words(task_state.deadline),
     )
     if task_state.task.specific.external_approvers().exists():
-        from .external import approval_links_remind
-
         transaction.on_commit(lambda: approval_links_remind(task_state_id=task_state.pk))
 
 
 def _deadline_notify(task_state, *, escalated: bool) -> None:
-    from .notifications import notify
-
     post = task_state.workflow_state.content_object
     people = {task_state.workflow_state.requested_by_id}
     if escalated:
@@ -495,8 +314,6 @@ def _deadline_notify(task_state, *, escalated: bool) -> None:
 
 
 def workflow_approved_notify(*, workflow_state, by=None) -> None:
-    from .notifications import notify
-
     post = workflow_state.content_object
     notify(
         kind="approved",
@@ -509,9 +326,6 @@ def workflow_approved_notify(*, workflow_state, by=None) -> None:
 
 def workflow_rejected_notify(*, workflow_state, by=None) -> None:
     """Sent back: the author learns why, with the comment (or that time ran out)."""
-    from .models import Decision
-    from .notifications import notify
-
     task_state = workflow_state.current_task_state
     last = Decision.objects.filter(task_state=task_state).order_by("-at", "-pk").first()
     notify(
@@ -533,24 +347,9 @@ def _requesters(workflow_state):
 
 
 def _last_decider(workflow_state) -> str:
-    from .models import Decision
-
     last = (
         Decision.objects.filter(task_state__workflow_state=workflow_state)
         .order_by("-at", "-pk")
         .first()
     )
     return last.name if last is not None else ""
-
-
-def publication_failed_notify(*, publication) -> None:
-    """A publication failed for good: whoever planned it and wrote the post hears of it."""
-    from .notifications import notify
-
-    ids = {publication.created_by_id, publication.post.created_by_id}
-    notify(
-        kind="publication_failed",
-        recipients=get_user_model().objects.filter(pk__in=ids - {None}),
-        post=publication.post,
-        detail=f"{publication.account} — {publication.error}",
-    )

@@ -5,11 +5,23 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.log_actions import LogFormatter
 
+from cms import extensions as cms_extensions
+
 from . import dashboard_hooks, external_hooks, notification_hooks  # noqa: F401
+from .models import Decision
+from .roles import circuit_refused_to
 from .users import bulk_action_refusal
 
 # Deactivating, deleting or giving a role to a superuser is for superusers only.
 hooks.register("before_bulk_action", bulk_action_refusal)
+# The post editor offers a reserved circuit (the crisis fast track) only to its role.
+hooks.register(cms_extensions.CIRCUIT_REFUSED, circuit_refused_to)
+
+
+@hooks.register(cms_extensions.POST_KEEPS_TRAIL)
+def post_has_decisions(post) -> bool:
+    """A post someone decided on is a record: removing it archives it."""
+    return Decision.objects.filter(revision__in=post.revisions).exists()
 
 
 class PartialApprovalLogFormatter(LogFormatter):

@@ -8,13 +8,13 @@ from django.utils import timezone
 from wagtail.models import ModelLogEntry, WorkflowState
 
 from cms.models import Post, PostImage, Variant
+from cms.services import post_remove
 from publishing.models import Publication
 from tests.factories import ImageFactory, PostFactory
 from tests.forms import post_form_data
 from workflows import roles
-from workflows.models import Decision
+from workflows.models import Decision, round_decide
 from workflows.selectors import post_approval_trail
-from workflows.services import round_decide
 
 pytestmark = pytest.mark.django_db
 
@@ -192,8 +192,6 @@ def test_bulk_delete_archives_posts_with_a_trail_and_deletes_the_others(client, 
 
 
 def test_archived_posts_leave_the_list_unless_asked_for(client, author, approved):
-    from workflows.services import post_remove
-
     PostFactory(title="Toujours là", created_by=author)
     post_remove(post=approved, by=author)
     client.force_login(author)
@@ -207,8 +205,6 @@ def test_archived_posts_leave_the_list_unless_asked_for(client, author, approved
 
 
 def test_an_archived_post_cannot_be_submitted_again(client, author, approved):
-    from workflows.services import post_remove
-
     post_remove(post=approved, by=author)
     states = WorkflowState.objects.filter(object_id=str(approved.pk)).count()
     client.force_login(author)

@@ -147,6 +147,47 @@ def test_the_picture_of_an_approved_post_with_a_later_draft_stays_as_approved(
     assert response.context["form"].has_error("file", code="held_by_posts")
 
 
+def replaced_after_approval(post: Post, author) -> Post:
+    """A newer version, with another picture, approved: the post no longer shows the first
+    picture, but the earlier version's publication is still there."""
+    post.images = [PostImage(image=ImageFactory(), alt_text="Une autre vue de la mairie.")]
+    post.save_revision(user=author).publish()
+    return Post.objects.get(pk=post.pk)
+
+
+def test_the_picture_of_a_version_that_may_still_go_out_cannot_be_replaced(
+    client, author, administrator
+):
+    image = ImageFactory(uploaded_by_user=author)
+    # Failed, so it may be tried again: what goes out then is that version, with its picture.
+    replaced_after_approval(
+        approved(post_with(author, image=image), state=Publication.State.FAILED), author
+    )
+    client.force_login(administrator)
+
+    response = image_edit(client, image, file=new_picture())
+
+    assert response.status_code == 200
+    assert response.context["form"].has_error("file", code="held_by_posts")
+
+
+def test_the_picture_of_a_version_whose_publication_was_cancelled_can_be_replaced(
+    client, author, administrator
+):
+    image = ImageFactory(uploaded_by_user=author)
+    replaced_after_approval(
+        approved(post_with(author, image=image), state=Publication.State.CANCELLED), author
+    )
+    before = image.file_hash
+    client.force_login(administrator)
+
+    response = image_edit(client, image, file=new_picture())
+
+    assert response.status_code == 302, response.context["form"].errors
+    image.refresh_from_db()
+    assert image.file_hash != before
+
+
 def test_the_title_of_an_approved_post_s_image_can_still_change(client, author, administrator):
     image = ImageFactory(uploaded_by_user=author)
     approved(post_with(author, image=image))

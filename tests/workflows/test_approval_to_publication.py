@@ -12,7 +12,7 @@ from cms.models import Post, Variant
 from publishing.models import Publication
 from tests.factories import PostFactory
 from workflows import roles
-from workflows.services import round_decide
+from workflows.models import round_decide
 
 pytestmark = pytest.mark.django_db
 

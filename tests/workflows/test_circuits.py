@@ -134,7 +134,7 @@ def test_the_sent_back_post_can_be_resubmitted_and_approved(client, people):
 
 
 def test_an_edit_during_the_round_needs_its_own_approval(people):
-    from workflows.services import round_decide
+    from workflows.models import round_decide
 
     author = people[roles.COMMUNITY_MANAGER.key]
     director = people[roles.DIRECTOR.key]

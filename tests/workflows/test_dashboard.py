@@ -26,9 +26,8 @@ from workflows.dashboard_hooks import (
     ToSchedulePanel,
     WaitingForDecisionPanel,
 )
-from workflows.models import Quorum, RoleRound
+from workflows.models import Quorum, RoleRound, round_decide
 from workflows.selectors import approved_to_schedule, sent_back_to, waiting_for_decision
-from workflows.services import round_decide
 
 pytestmark = pytest.mark.django_db
 

@@ -25,8 +25,14 @@ from workflows.external import (
     approval_links_send,
     external_decide,
 )
-from workflows.models import ApprovalLink, Decision, ExternalApprover, ExternalRound, Quorum
-from workflows.services import round_decide
+from workflows.models import (
+    ApprovalLink,
+    Decision,
+    ExternalApprover,
+    ExternalRound,
+    Quorum,
+    round_decide,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from wagtail.models import Workflow
 from cms.models import Post
 from tests.factories import PostFactory
 from workflows import roles
-from workflows.models import ApprovalLink, ExternalApprover, ExternalRound
-from workflows.services import round_decide, rounds_watch
+from workflows.models import ApprovalLink, ExternalApprover, ExternalRound, round_decide
+from workflows.services import rounds_watch
 
 pytestmark = pytest.mark.django_db
 

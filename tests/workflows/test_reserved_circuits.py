@@ -9,7 +9,7 @@ from cms.models import Post
 from tests.factories import PostFactory
 from tests.forms import post_form_data
 from workflows import roles
-from workflows.services import round_decide
+from workflows.models import round_decide
 
 pytestmark = pytest.mark.django_db
 

@@ -22,8 +22,9 @@ from workflows.models import (
     Quorum,
     RoleRound,
     RoundState,
+    round_decide,
 )
-from workflows.services import round_decide, rounds_watch
+from workflows.services import rounds_watch
 
 pytestmark = pytest.mark.django_db
 

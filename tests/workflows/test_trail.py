@@ -18,9 +18,8 @@ from cms.models import Post, Variant
 from publishing.models import Publication
 from tests.factories import PostFactory, UserFactory
 from workflows import roles
-from workflows.models import Decision
+from workflows.models import Decision, round_decide
 from workflows.selectors import RunStatus, approval_trail_rows, post_approval_trail
-from workflows.services import round_decide
 from workflows.trail_views import safe_cell
 
 pytestmark = pytest.mark.django_db
