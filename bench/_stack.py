@@ -152,6 +152,8 @@ def start_sandbox(processes: Processes, *, port: int, timeout_hold: float = 2.0)
         str(port),
         "--timeout-hold",
         str(timeout_hold),
+        "--keep",  # every request: the benchmarks count what each network created
+        "0",
     )
     require(lambda: _ok(requests, f"{url}/_sandbox/health"), timeout=30, what="the sandbox")
     return url

@@ -1,19 +1,22 @@
 """Admin pages of the networks: connect an account, and what the sandbox networks received."""
 
 import json
+from datetime import datetime
 
 import requests
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from . import config, services
+from . import config, redaction, services
 from .base import NetworkError
+from .models import Network
 
 
 def _require(request, permission: str) -> None:
@@ -109,6 +112,9 @@ def connect_callback(request, provider):
     return redirect("wagtailsnippets_networks_socialaccount:list")
 
 
+SANDBOX_PAGE_SIZE = 50
+
+
 def sandbox_page(request):
     """What each sandbox network received: the demo's "what the network got"."""
     _require(request, "networks.view_socialaccount")
@@ -116,41 +122,67 @@ def sandbox_page(request):
     if not base:
         raise Http404
     network = request.GET.get("network", "")
+    if network not in Network.values:
+        network = ""
     show_all = request.GET.get("all") == "1"
     error = ""
-    received = []
+    log: dict = {}
     try:
         answer = requests.get(
             f"{base}/_sandbox/received", params={"network": network}, timeout=config.timeout()
         )
         answer.raise_for_status()
-        received = answer.json()["received"]
+        log = answer.json()
+        received = log["received"]
     except (requests.RequestException, ValueError, KeyError) as failure:
+        received = []
         error = _(
             "The sandbox networks do not answer at %(url)s (%(error)s): start them with bin/demo."
         ) % {"url": base, "error": failure}
     if not show_all:
         received = [r for r in received if r["method"] in ("POST", "PUT", "DELETE")]
-    for item in received:
-        item["linkedin_version"] = item["headers"].get("linkedin-version", "")
-        body = item.get("json") if item.get("json") is not None else item.get("form")
-        item["body_pretty"] = json.dumps(body, indent=2, ensure_ascii=False) if body else ""
-        item["response_pretty"] = (
-            json.dumps(item.get("response"), indent=2, ensure_ascii=False)
-            if item.get("response") is not None
-            else ""
-        )
     received.reverse()  # newest first
+    paginator = Paginator(received, SANDBOX_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("p"))
     return TemplateResponse(
         request,
         "networks/sandbox.html",
         {
-            "received": received[:200],
-            "count": len(received),
+            "received": [_readable(item) for item in page],
+            "page": page,
+            "elided_page_range": paginator.get_elided_page_range(page.number),
+            "keep": log.get("keep"),
+            "forgotten": log.get("forgotten", 0),
             "error": error,
             "network": network,
             "show_all": show_all,
-            "networks": ["x", "facebook", "instagram", "linkedin", "whatsapp"],
+            "networks": Network.choices,
             "sandbox_url": base,
         },
     )
+
+
+def _readable(item: dict) -> dict:
+    """One request as a person reads it: the network's name, an aware time (the template
+    shows it in the user's time zone), the query as pairs, bodies as indented JSON.
+    Secrets (tokens, signatures) are cut: the page shows what was sent, not the keys."""
+    body = item.get("json") if item.get("json") is not None else item.get("form")
+    response = item.get("response")
+    return {
+        "network": item["network"],
+        "network_label": dict(Network.choices).get(item["network"], item["network"]),
+        "at": datetime.fromisoformat(item["at"]).replace(microsecond=0) if item.get("at") else None,
+        "method": item["method"],
+        "path": item["path"],
+        "query": list(redaction.redact_value(item.get("query") or {}).items()),
+        "linkedin_version": item["headers"].get("linkedin-version", ""),
+        "fault": item.get("fault", ""),
+        "files": item.get("files", []),
+        "body": _pretty(redaction.redact_value(body)) if body else "",
+        "status": item.get("status"),
+        "response": _pretty(redaction.redact_value(response)) if response is not None else "",
+    }
+
+
+def _pretty(value) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)

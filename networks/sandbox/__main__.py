@@ -5,6 +5,8 @@ import os
 
 import django
 
+from .core import KEEP
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Crieur's sandbox networks (loopback only).")
@@ -22,13 +24,21 @@ def main() -> None:
         default=900,
         help="seconds until a rate limit resets (X's x-rate-limit-reset); a fault may say its own",
     )
+    parser.add_argument(
+        "--keep",
+        type=int,
+        default=KEEP,
+        help=f"requests kept per network for the sandbox page (default {KEEP}; 0: all)",
+    )
     arguments = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crieur.settings.dev")
     django.setup()
     from .runner import configured_sandbox
 
     sandbox = configured_sandbox(
-        timeout_hold=arguments.timeout_hold, rate_limit_reset=arguments.rate_limit_reset
+        timeout_hold=arguments.timeout_hold,
+        rate_limit_reset=arguments.rate_limit_reset,
+        keep=arguments.keep,
     )
     print(f"Sandbox networks on http://127.0.0.1:{arguments.port}/", flush=True)  # noqa: T201
     sandbox.serve_forever("127.0.0.1", arguments.port)

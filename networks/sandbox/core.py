@@ -2,7 +2,8 @@
 
 Each network's part (x.py, meta.py, linkedin.py, whatsapp.py beside this file) adds
 its routes with `sandbox.route(...)` and says how its faults look on the wire with
-`sandbox.fault_renderer(...)`. The core keeps what every network received, injects
+`sandbox.fault_renderer(...)`. The core keeps what every network received (the last
+`keep` requests of each network: a long demo must not grow without bound), injects
 faults on demand (`inject`, `set_failure_rate`), issues ids, and delivers webhooks.
 
 It is test and demo equipment: production code never imports it. The control
@@ -13,15 +14,18 @@ read what was received and inject faults.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import itertools
 import json
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from operator import attrgetter
+from typing import Any, overload
 
 import requests
 from werkzeug.exceptions import HTTPException, NotFound
@@ -85,6 +89,83 @@ CREATING_REQUESTS = {
 }
 
 
+# How many requests per network the sandbox remembers, unless told otherwise (0: all).
+KEEP = 500
+
+
+class ReceivedLog(Sequence[Received]):
+    """What the networks received, oldest first: the last `keep` requests of each network.
+
+    Only this log (and the log of webhooks sent) is bounded. What the emulators need for
+    their own rules lives in `Sandbox.store` and is never dropped: the posts they hold
+    (a duplicate is still refused, a post still found by the reconciliation lookup once
+    its request has left the log), the tokens they issued, the uploads; ids come from
+    counters. A stored post is a few hundred bytes, against a request's headers, body
+    and answer here, so the store stays small for as long as a demo runs.
+    """
+
+    def __init__(self, keep: int = KEEP):
+        if keep < 0:
+            raise ValueError("keep: a number of requests per network, or 0 for all")
+        self.keep = keep
+        self._lock = threading.Lock()
+        self._by_network: dict[str, deque[Received]] = {}
+        self._forgotten: dict[str, int] = {}
+
+    def append(self, entry: Received) -> None:
+        with self._lock:
+            kept = self._by_network.setdefault(entry.network, deque(maxlen=self.keep or None))
+            if self.keep and len(kept) == self.keep:
+                self._forgotten[entry.network] = self._forgotten.get(entry.network, 0) + 1
+            kept.append(entry)
+
+    def of(self, network: str) -> list[Received]:
+        """What `network` received and is still kept, oldest first."""
+        with self._lock:
+            return list(self._by_network.get(network, ()))
+
+    def forgotten(self, network: str = "") -> int:
+        """How many requests of `network` (every network: "") left the log."""
+        with self._lock:
+            if network:
+                return self._forgotten.get(network, 0)
+            return sum(self._forgotten.values())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_network.clear()
+            self._forgotten.clear()
+
+    def _all(self) -> list[Received]:
+        with self._lock:
+            kept = [list(entries) for entries in self._by_network.values()]
+        return list(heapq.merge(*kept, key=attrgetter("id")))
+
+    def __iter__(self) -> Iterator[Received]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        with self._lock:
+            return sum(len(entries) for entries in self._by_network.values())
+
+    @overload
+    def __getitem__(self, index: int) -> Received: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Received]: ...
+    def __getitem__(self, index):
+        return self._all()[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ReceivedLog | list | tuple):
+            return self._all() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a list
+
+    def __repr__(self) -> str:
+        return f"ReceivedLog(keep={self.keep}, {self._all()!r})"
+
+
 @dataclass
 class Fault:
     network: str
@@ -108,6 +189,7 @@ class Sandbox:
         timeout_hold: float = 2.0,
         rate_limit_reset: int = 900,
         seed: int | None = None,
+        keep: int = KEEP,
     ):
         self.lock = threading.RLock()
         self.url_map = Map(strict_slashes=False, merge_slashes=False)
@@ -120,6 +202,9 @@ class Sandbox:
         # unless the fault says otherwise.
         self.timeout_hold = timeout_hold
         self.rate_limit_reset = rate_limit_reset
+        # The last `keep` requests per network are kept (0: all, for the benchmarks that
+        # count what each network created over thousands of posts).
+        self.keep = keep
         self.random = random.Random(seed)  # noqa: S311 - fault injection, not security
         self.server = None
         self.thread: threading.Thread | None = None
@@ -140,12 +225,12 @@ class Sandbox:
 
     def reset(self) -> None:
         with self.lock:
-            self.received: list[Received] = []
+            self.received = ReceivedLog(self.keep)
             self.faults: list[Fault] = []
             self.failure_rates: dict[str, tuple[float, tuple[str, ...], dict[str, Any]]] = {}
             # Each network part keeps its objects here: store["x"]["tweets"][id] = {...}
             self.store: dict[str, dict[str, Any]] = {}
-            self.webhooks_sent: list[dict[str, Any]] = []
+            self.webhooks_sent: deque[dict[str, Any]] = deque(maxlen=self.keep or None)
             self._ids = itertools.count(int(time.time() * 1000) % 10**9 * 1000 + 1)
             self._received_ids = itertools.count(1)
 
@@ -162,9 +247,8 @@ class Sandbox:
         with self.lock:
             return [
                 r
-                for r in self.received
-                if r.network == network
-                and (not method or r.method == method)
+                for r in self.received.of(network)
+                if (not method or r.method == method)
                 and (not path or path in r.path)
                 and r.fault == ""
             ]
@@ -300,19 +384,19 @@ class Sandbox:
         body_json = None
         if request.mimetype == "application/json":
             body_json = request.get_json(silent=True)
-        entry = Received(
-            id=next(self._received_ids),
-            network=network,
-            method=request.method,
-            path=request.path,
-            query=request.args.to_dict(flat=True),
-            headers={k.lower(): v for k, v in request.headers.items()},
-            json=body_json,
-            form=request.form.to_dict(flat=True),
-            files=files,
-            at=datetime.now(UTC).isoformat(),
-        )
-        with self.lock:
+        with self.lock:  # ids in the order the log keeps them
+            entry = Received(
+                id=next(self._received_ids),
+                network=network,
+                method=request.method,
+                path=request.path,
+                query=request.args.to_dict(flat=True),
+                headers={k.lower(): v for k, v in request.headers.items()},
+                json=body_json,
+                form=request.form.to_dict(flat=True),
+                files=files,
+                at=datetime.now(UTC).isoformat(),
+            )
             self.received.append(entry)
         return entry
 
@@ -392,9 +476,13 @@ class Sandbox:
         @self.route("_sandbox", "/_sandbox/received", ("GET",))
         def received(request):
             network = request.args.get("network", "")
-            with self.lock:
-                items = [r.to_dict() for r in self.received if not network or r.network == network]
-            return 200, {"received": items}
+            log = self.received
+            kept = log.of(network) if network else list(log)
+            return 200, {
+                "received": [r.to_dict() for r in kept],
+                "keep": log.keep,  # per network; 0: all
+                "forgotten": log.forgotten(network),
+            }
 
         @self.route("_sandbox", "/_sandbox/faults", ("POST",))
         def faults(request):

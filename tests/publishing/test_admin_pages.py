@@ -1,9 +1,8 @@
-"""The publishing admin pages: the live counter, the sandbox page, sending by hand."""
+"""The publishing admin pages: the live counter, sending by hand."""
 
 import json
 
 import pytest
-import requests
 from django.urls import reverse
 from django.utils import translation
 
@@ -74,35 +73,6 @@ def test_people_who_do_not_write_posts_cannot_use_the_counter(client, roles_peop
     response = client.post(reverse("publishing_check_variant"), {"account": x.pk, "text": "a"})
 
     assert response.status_code == 403
-
-
-def test_the_sandbox_page_shows_what_each_network_received_escaped(client, roles_people, sandbox):
-    @sandbox.route("x", "/x/2/echo", ("POST",))
-    def echo(request):
-        return 201, {"data": {"id": "1"}}
-
-    requests.post(f"{sandbox.url}/x/2/echo", json={"text": "<script>alert(1)</script>"}, timeout=5)
-    client.force_login(roles_people[roles.ADMINISTRATOR.key])
-
-    response = client.get(reverse("networks_sandbox"))
-
-    content = response.content.decode()
-    assert response.status_code == 200
-    assert "POST /x/2/echo" in content
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in content
-    assert "<script>alert(1)" not in content
-
-
-def test_the_sandbox_page_says_how_to_start_the_sandbox_when_it_is_down(
-    client, roles_people, settings
-):
-    settings.CRIEUR_SANDBOX_URL = "http://127.0.0.1:9"
-    client.force_login(roles_people[roles.ADMINISTRATOR.key])
-
-    with translation.override("fr"):
-        response = client.get(reverse("networks_sandbox"))
-
-    assert "bin/demo" in response.content.decode()
 
 
 def test_only_administrators_may_send_a_post_at_once(client, roles_people):
