@@ -256,6 +256,9 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 else:
     CELERY_BROKER_URL = "filesystem://"
+    # kombu's file-system transport, fixed so that no process reads a message or a
+    # routing table still being written (crieur/broker.py says how).
+    CELERY_BROKER_TRANSPORT = "crieur.broker:FileSystemTransport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
