@@ -13,10 +13,15 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import config, redaction, services
 from .base import NetworkError
 from .models import Network
+
+# The sandbox runs beside Crieur and answers with up to its whole window of requests: the
+# page waits longer for it than a publication waits for a network.
+SANDBOX_TIMEOUT = (2.0, 15.0)
 
 
 def _require(request, permission: str) -> None:
@@ -26,15 +31,15 @@ def _require(request, permission: str) -> None:
 
 class WhatsAppConnectForm(forms.Form):
     phone_number_id = forms.CharField(
-        label=_("Phone number ID"),
+        label=gettext_lazy("Phone number ID"),
         max_length=64,
-        help_text=_("In Meta's WhatsApp Manager, under API setup."),
+        help_text=gettext_lazy("In Meta's WhatsApp Manager, under API setup."),
     )
-    waba_id = forms.CharField(label=_("WhatsApp Business account ID"), max_length=64)
+    waba_id = forms.CharField(label=gettext_lazy("WhatsApp Business account ID"), max_length=64)
     access_token = forms.CharField(
-        label=_("Access token (system user)"),
+        label=gettext_lazy("Access token (system user)"),
         widget=forms.PasswordInput(render_value=False),
-        help_text=_("Stored encrypted; never shown again."),
+        help_text=gettext_lazy("Stored encrypted; never shown again."),
     )
 
 
@@ -129,7 +134,7 @@ def sandbox_page(request):
     log: dict = {}
     try:
         answer = requests.get(
-            f"{base}/_sandbox/received", params={"network": network}, timeout=config.timeout()
+            f"{base}/_sandbox/received", params={"network": network}, timeout=SANDBOX_TIMEOUT
         )
         answer.raise_for_status()
         log = answer.json()
