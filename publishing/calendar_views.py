@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from wagtail.admin.widgets import AdminDateTimeInput
 
 from cms.models import Campaign, Post
 from networks.models import Network, SocialAccount
@@ -317,10 +318,11 @@ def calendar_move(request):
 
 
 class MoveForm(forms.Form):
+    # The post editor's date picker (Wagtail's), not the browser's own date field, whose
+    # format follows the browser's language rather than Crieur's.
     at = forms.DateTimeField(
         label=gettext_lazy("New date and time"),
-        input_formats=["%Y-%m-%dT%H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=AdminDateTimeInput(),
         help_text=gettext_lazy("In your time zone. The approval of the post is kept."),
     )
 

@@ -19,21 +19,23 @@ from django.views.decorators.http import require_GET
 
 from networks.models import SocialAccount
 
-from . import imports
+from . import import_media, imports
 from .models import ImportJob
+from .permissions import may_import
 
-PERMISSION = "cms.add_post"
 RECENT_JOBS = 10
 
 
 def importers_only(view):
-    """Only people who write posts import them. A plain 403: Wagtail would turn a
-    PermissionDenied into a redirect to the dashboard."""
+    """Only people who write posts, and administrators, import them (by role). A plain
+    403: Wagtail would turn a PermissionDenied into a redirect to the dashboard."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not request.user.has_perm(PERMISSION):
-            return HttpResponseForbidden(_("Only the people who write posts can import them."))
+        if not may_import(request.user):
+            return HttpResponseForbidden(
+                _("Only the people who write posts, and administrators, can import them.")
+            )
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -49,6 +51,17 @@ class ImportForm(forms.Form):
         label=gettext_lazy("Spreadsheet (.csv or .xlsx)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
     )
+    images = forms.FileField(
+        label=gettext_lazy("Images (.zip, optional)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".zip"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["images"].help_text = _(
+            "The images the sheet names by file name, in one ZIP file of at most %(max)d MB."
+        ) % {"max": import_media.MAX_ARCHIVE_BYTES // (1024 * 1024)}
 
 
 @importers_only
@@ -59,7 +72,12 @@ def import_upload(request):
         upload = form.cleaned_data["file"]
         # One byte past the limit is enough to say the file is too large.
         data = upload.read(imports.MAX_BYTES + 1)
-        job = imports.import_check(name=upload.name, data=data, by=request.user)
+        job = imports.import_check(
+            name=upload.name,
+            data=data,
+            by=request.user,
+            images_zip=form.cleaned_data.get("images") or None,
+        )
         return redirect("publishing_import_report", job.pk)
     jobs = ImportJob.objects.filter(created_by=request.user).only(
         "pk", "file_name", "created_at", "status", "total", "done", "error"
@@ -67,7 +85,13 @@ def import_upload(request):
     return TemplateResponse(
         request,
         "publishing/import/upload.html",
-        {"form": form, "jobs": jobs, "max_rows": imports.MAX_ROWS},
+        {
+            "form": form,
+            "jobs": jobs,
+            "max_rows": imports.MAX_ROWS,
+            "max_images": imports.MAX_IMAGES,
+            "max_image_mb": import_media.MAX_IMAGE_BYTES // (1024 * 1024),
+        },
     )
 
 
@@ -76,25 +100,22 @@ def import_upload(request):
 def import_template(request):
     """A CSV to start from: the columns and one example row, as French Excel opens it."""
     french = (translation.get_language() or "fr").startswith("fr")
-    names = 0 if french else 1
-    header = [
-        imports.COLUMNS[key][names if key != "date" else 0]
-        for key in ("date", "time", "accounts", "text", "title", "campaign", "link")
-    ]
-    account = (
-        SocialAccount.objects.filter(status=SocialAccount.Status.CONNECTED)
-        .order_by("network", "display_name")
-        .first()
-    )
+    header = imports.TEMPLATE_HEADERS["fr" if french else "en"]
+    accounts = list(SocialAccount.objects.order_by("network", "display_name"))
+    account = imports.template_account(accounts)
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    # The example names its account so that no other account shares the reference, and
+    # leaves the images empty: they are fetched or read from a ZIP file at the check.
     example = [
         tomorrow.strftime("%d/%m/%Y"),
         "09:30",
-        account.display_name if account else "facebook",
+        imports.account_reference(account, accounts) if account else "facebook",
         _("Public meeting on Thursday at 6 pm at the town hall: come and give your opinion."),
         _("Public meeting"),
         "",
         "https://www.example.fr/",
+        "",
+        "",
     ]
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
@@ -118,19 +139,32 @@ def import_report(request, job_id: int):
     """The file's report row by row; POST starts the import (the valid rows only if confirmed)."""
     job = _own_job(request, job_id)
     if request.method == "POST":
-        only_valid = request.POST.get("only_valid") == "1"
         try:
-            imports.import_start(job=job, only_valid=only_valid, by=request.user)
+            if request.POST.get("action") == "choose":
+                imports.import_accounts_choose(
+                    job=job,
+                    value=request.POST.get("value", ""),
+                    account_ids=request.POST.getlist("accounts"),
+                    by=request.user,
+                )
+            else:
+                only_valid = request.POST.get("only_valid") == "1"
+                imports.import_start(job=job, only_valid=only_valid, by=request.user)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         return redirect("publishing_import_report", job.pk)
     invalid = imports.invalid_count(job)
+    # Administrators import without editing posts: their links go to the approval trail.
+    post_url = (
+        "wagtailsnippets_cms_post:edit"
+        if request.user.has_perm("cms.change_post")
+        else "workflows_approval_trail"
+    )
     rows = [
         row
         | {
-            "edit_url": reverse("wagtailsnippets_cms_post:edit", args=[row["post"]])
-            if row.get("post")
-            else ""
+            "edit_url": reverse(post_url, args=[row["post"]]) if row.get("post") else "",
+            "image_count": len(imports.pieces(row["values"].get("images", ""))),
         }
         for row in job.rows
     ]
@@ -143,6 +177,7 @@ def import_report(request, job_id: int):
             "row_count": len(rows),
             "valid_count": len(rows) - invalid,
             "invalid_count": invalid,
+            "ambiguities": imports.import_ambiguities(job),
             "created_count": len(job.created_posts),
             "confirm_valid_only": request.GET.get("confirm") == "valid-only" and invalid,
             "calendar_url": _calendar_url(),

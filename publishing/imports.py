@@ -21,10 +21,12 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from wagtail.log_actions import log
 
-from cms.models import Campaign, Post, Variant
-from networks.checks import Draft, check_text
+from cms.models import Campaign, Post, PostImage, Variant
+from networks.checks import Draft, ImageInfo, check_text
+from networks.limits import LIMITS
 from networks.models import Network, SocialAccount
 
+from . import import_media
 from .models import ImportJob
 from .services import schedule_problem
 
@@ -36,20 +38,28 @@ MAX_BYTES = 2 * 1024 * 1024
 # Lines read at most under the header, blank ones included: a sheet of millions of empty
 # rows (a few kilobytes zipped) stops being read here, whatever the rows contain.
 MAX_LINES = 2 * MAX_ROWS
-# Columns read at most; the known columns are seven.
+# Columns read at most; the known columns are nine.
 MAX_COLUMNS = 20
 # An .xlsx is a zip: what it unpacks to is checked before anything is parsed. A real
 # import of a thousand posts unpacks to a few megabytes at a ratio of about ten.
 MAX_UNZIPPED_BYTES = 10 * 1024 * 1024
 MAX_RATIO = 100  # for a member of more than a megabyte
 MAX_MEMBERS = 500
-# Characters in a cell: the text of a post, and every other column. Longer cells are kept
-# cut one character past the limit, so the row check still sees them too long.
+# Characters in a cell: the text of a post (and the images and their alt texts, which
+# may be several), and every other column. Longer cells are kept cut one character past
+# the limit, so the row check still sees them too long.
 TEXT_MAX = 5000
 CELL_MAX = 500
+LONG_COLUMNS = ("text", "images", "alt_texts")
 TITLE_LENGTH = 60
 TITLE_MAX = 200  # Post.title's max_length
 LINK_MAX = 200  # Post.link's max_length
+# Images of one row (Instagram's carousel holds ten) and the length of an alt text
+# (PostImage.alt_text's max_length).
+MAX_IMAGES = 10
+ALT_MAX = 1000
+# Several images or alt texts in one cell: separated by | (or by line breaks).
+PIECES = re.compile(r"\||\r?\n")
 
 # Each column's key, then every header (normalized: lower case, no accents) that names it.
 COLUMNS = {
@@ -60,14 +70,47 @@ COLUMNS = {
     "title": ("titre", "title"),
     "campaign": ("campagne", "campaign"),
     "link": ("lien", "link", "url"),
+    "images": ("images", "image", "photos", "photo", "medias", "media"),
+    "alt_texts": (
+        "textes alternatifs",
+        "alt texts",
+        "texte alternatif",
+        "alt text",
+        "alternatives",
+        "alt",
+        "alternative texts",
+    ),
+}
+# The columns of the downloadable template, in French and in English.
+TEMPLATE_HEADERS = {
+    "fr": (
+        "date",
+        "heure",
+        "comptes",
+        "texte",
+        "titre",
+        "campagne",
+        "lien",
+        "images",
+        "textes alternatifs",
+    ),
+    "en": ("date", "time", "accounts", "text", "title", "campaign", "link", "images", "alt texts"),
 }
 REQUIRED = ("date", "time", "accounts", "text")
 HEADER_KEYS = {name: key for key, names in COLUMNS.items() for name in names}
 # Column names are data the user types: the same in every language of the interface.
-EXPECTED = (
-    "date, heure (time), comptes (accounts), texte (text); "
-    "optional: titre (title), campagne (campaign), lien (link)"
+REQUIRED_NAMES = "date, heure (time), comptes (accounts), texte (text)"
+OPTIONAL_NAMES = (
+    "titre (title), campagne (campaign), lien (link), images, textes alternatifs (alt texts)"
 )
+
+
+def expected_columns() -> str:
+    """The columns a file must name, for the messages that say what is expected."""
+    optional = gettext("optional: %(columns)s") % {"columns": OPTIONAL_NAMES}
+    return f"{REQUIRED_NAMES}; {optional}"
+
+
 COLUMN_LABELS = {
     "date": _("date"),
     "time": _("time"),
@@ -76,10 +119,13 @@ COLUMN_LABELS = {
     "title": _("title"),
     "campaign": _("campaign"),
     "link": _("link"),
+    "images": _("images"),
+    "alt_texts": _("alt texts"),
 }
-# Images are added in the editor before approval: an import cannot carry them, so a
-# network's "image required" is no reason to refuse a row.
-IGNORED_CHECKS = {"media_required"}
+# The row's own check asks an alt text of every image (RGAA), whatever the network.
+IGNORED_CHECKS = {"alt_text_missing"}
+# What the networks say of the media is said of the images column.
+MEDIA_CHECKS = {"media_required", "too_many_images", "alt_text_too_long", "images_and_video"}
 
 DATE_FR = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -213,7 +259,7 @@ def _xlsx_records(data: bytes) -> Generator[list[str]]:
 
 
 def _cell_max(key: str) -> int:
-    return TEXT_MAX if key == "text" else CELL_MAX
+    return TEXT_MAX if key in LONG_COLUMNS else CELL_MAX
 
 
 def _shortened(cell: str) -> str:
@@ -239,7 +285,7 @@ def rows_read(*, name: str, data: bytes) -> list[dict]:
                 "Only .csv and .xlsx files can be imported: save the spreadsheet in one of "
                 "these formats. Expected columns: %(columns)s."
             )
-            % {"columns": EXPECTED}
+            % {"columns": expected_columns()}
         )
     with closing(records):  # an .xlsx read only part way is closed at once
         return _rows_from(records)
@@ -250,7 +296,7 @@ def _rows_from(records: Iterator[list[str]]) -> list[dict]:
     if not any(header):
         raise ImportFileError(
             gettext("The file is empty: its first line must name the columns: %(columns)s.")
-            % {"columns": EXPECTED}
+            % {"columns": expected_columns()}
         )
     keys: list[str | None] = []
     unknown, seen, twice = [], set(), []
@@ -276,7 +322,7 @@ def _rows_from(records: Iterator[list[str]]) -> list[dict]:
                 "The first line of the file does not name the expected columns (%(reasons)s). "
                 "Expected: %(columns)s. Download the template to start from the right columns."
             )
-            % {"reasons": "; ".join(reasons), "columns": EXPECTED}
+            % {"reasons": "; ".join(reasons), "columns": expected_columns()}
         )
     rows: list[dict] = []
     for line, record in enumerate(records, 2):
@@ -325,10 +371,29 @@ class Resolved:
     title: str = ""
     text: str = ""
     link: str = ""
+    # (image kept aside at the check, its alt text), in the order of the row.
+    images: tuple = ()
+    # What the accounts cell writes that names several accounts: the person chooses.
+    ambiguous: tuple = ()
 
 
 def _label(key: str) -> str:
     return str(COLUMN_LABELS[key])
+
+
+def quoted(value) -> str:
+    """`value` between the quotation marks of the language: “…” in English, « … » in
+    French (the French translation says which)."""
+    return gettext("“%(value)s”") % {"value": value}
+
+
+def pieces(cell: str) -> list[str]:
+    """The images, or the alt texts, of a cell, in order: an empty one between two others
+    is kept (it is missing), empty ones at the end are not."""
+    found = [piece.strip() for piece in PIECES.split(cell or "")]
+    while found and not found[-1]:
+        found.pop()
+    return found
 
 
 def _date(value: str) -> dt.date | None:
@@ -353,35 +418,85 @@ def _time(value: str) -> dt.time | None:
         return None
 
 
-def _accounts(value: str, accounts) -> tuple[list[SocialAccount], list[str]]:
-    """The accounts a cell names: by name, handle, "name (network)" or a network."""
-    label = _label("accounts")
-    if not value.strip():
-        return [], [
-            gettext(
-                "Column “%(column)s” is empty: list the accounts, separated by commas "
-                "(a name, a handle or a network such as facebook)."
-            )
-            % {"column": label}
-        ]
-    by_name: dict[str, list[SocialAccount]] = {}
-    for account in accounts:
-        names = {account.display_name, str(account)}
-        if account.handle:
-            names |= {account.handle, "@" + account.handle.lstrip("@")}
-        for name in names:
-            by_name.setdefault(_plain(name), []).append(account)
+def _network_codes() -> dict[str, str]:
     networks = {_plain(code): code for code in Network.values}
     networks |= {_plain(str(label)): code for code, label in Network.choices}
     networks["twitter"] = Network.X
+    return networks
+
+
+def _names(account: SocialAccount) -> set[str]:
+    names = {account.display_name, str(account)}
+    if account.handle:
+        names |= {account.handle, "@" + account.handle.lstrip("@")}
+    return {_plain(name) for name in names}
+
+
+def accounts_named(value: str, accounts) -> list[SocialAccount]:
+    """The accounts that `value` names: a name or a handle as in Crieur, "name (network)",
+    or, without any doubt, "network:@handle", "network:name" or "network:#number"."""
+    network, colon, rest = value.partition(":")
+    codes = _network_codes()
+    if colon and _plain(network) in codes:
+        code, rest = codes[_plain(network)], rest.strip()
+        if rest.startswith("#") and rest[1:].isdigit():
+            return [a for a in accounts if a.network == code and a.pk == int(rest[1:])]
+        return [a for a in accounts if a.network == code and _plain(rest) in _names(a)]
+    return [a for a in accounts if _plain(value) in _names(a)]
+
+
+def account_reference(account: SocialAccount, accounts) -> str:
+    """How to write `account` in the accounts column so that it names that account only:
+    network:@handle, else network:name, else network:#number."""
+    handle = (account.handle or "").strip().lstrip("@")
+    candidates = []
+    if handle and not handle.startswith("+"):
+        candidates.append(f"{account.network}:@{handle}")
+    candidates.append(f"{account.network}:{account.display_name}")
+    for candidate in candidates:
+        if "," not in candidate and accounts_named(candidate, accounts) == [account]:
+            return candidate
+    return f"{account.network}:#{account.pk}"
+
+
+def template_account(accounts) -> SocialAccount | None:
+    """The account of the template's example row: a connected one whose network takes a
+    post without an image, so that the example passes the check as it is."""
+    return next(
+        (
+            account
+            for account in accounts
+            if account.status == SocialAccount.Status.CONNECTED
+            and not LIMITS[account.network].media_required
+        ),
+        None,
+    )
+
+
+def _accounts(value: str, accounts) -> tuple[list[SocialAccount], list[str], list[str]]:
+    """The accounts a cell names, its problems, and what it writes that names several."""
+    label = _label("accounts")
+    if not value.strip():
+        return (
+            [],
+            [
+                gettext(
+                    "Column “%(column)s” is empty: list the accounts, separated by commas "
+                    "(a name, a handle or a network such as facebook)."
+                )
+                % {"column": label}
+            ],
+            [],
+        )
+    networks = _network_codes()
     found: list[SocialAccount] = []
-    problems = []
+    problems, ambiguous = [], []
     for piece in (p.strip() for p in value.split(",")):
         if not piece:
             continue
         key = _plain(piece)
-        matches = by_name.get(key)
-        if matches is None and key in networks:
+        matches = accounts_named(piece, accounts)
+        if not matches and key in networks:
             network = networks[key]
             matches = [
                 a
@@ -397,26 +512,35 @@ def _accounts(value: str, accounts) -> tuple[list[SocialAccount], list[str]]:
                     % {"column": label, "network": Network(network).label, "value": piece}
                 )
                 continue
-        elif matches is None:
+        elif not matches:
             problems.append(
                 gettext(
-                    "Column “%(column)s”: no account is called “%(value)s”: write an "
-                    "account's name or handle as in Crieur, or a network (x, facebook, "
-                    "instagram, linkedin, whatsapp)."
-                )
-                % {"column": label, "value": piece}
-            )
-            continue
-        elif len(matches) > 1:
-            problems.append(
-                gettext(
-                    "Column “%(column)s”: “%(value)s” names several accounts: write one of "
-                    "%(choices)s."
+                    "Column “%(column)s”: no account is called “%(value)s”: write an account "
+                    "as network:@handle (for example %(example)s), or its name as in Crieur, "
+                    "or a network (x, facebook, instagram, linkedin, whatsapp)."
                 )
                 % {
                     "column": label,
                     "value": piece,
-                    "choices": ", ".join(f"“{a}”" for a in matches),
+                    "example": quoted(
+                        account_reference(accounts[0], accounts) if accounts else "x:@mairie"
+                    ),
+                }
+            )
+            continue
+        elif len(matches) > 1:
+            ambiguous.append(piece)
+            problems.append(
+                gettext(
+                    "Column “%(column)s”: “%(value)s” names several accounts: choose which "
+                    "above the rows, or write %(choices)s."
+                )
+                % {
+                    "column": label,
+                    "value": piece,
+                    "choices": gettext(" or ").join(
+                        quoted(account_reference(a, accounts)) for a in matches
+                    ),
                 }
             )
             continue
@@ -430,11 +554,74 @@ def _accounts(value: str, accounts) -> tuple[list[SocialAccount], list[str]]:
             )
             continue
         found.extend(a for a in matches if a not in found)
-    return found, problems
+    return found, problems, ambiguous
 
 
-def row_resolve(row, *, accounts, campaigns, now) -> tuple[Resolved, list[str]]:
-    """A row as the post it would become, and every problem that prevents it."""
+def _images(images_cell: str, alts_cell: str, staged) -> tuple[list, list[str]]:
+    """(image kept aside, alt text) of each usable image of the row, and the problems of
+    the images and alt texts columns that the check of the files does not find."""
+    sources, alts = pieces(images_cell), pieces(alts_cell)
+    problems = []
+    if len(sources) > MAX_IMAGES:
+        problems.append(
+            gettext(
+                "Column “%(column)s”: %(count)d images, at most %(max)d: keep %(max)d or make "
+                "two posts."
+            )
+            % {"column": _label("images"), "count": len(sources), "max": MAX_IMAGES}
+        )
+    pairs = []
+    for index, source in enumerate(sources[:MAX_IMAGES]):
+        number, alt = index + 1, alts[index] if index < len(alts) else ""
+        if not source:
+            problems.append(
+                gettext(
+                    "Column “%(column)s”: image %(number)d is empty: write a web address or "
+                    "the name of a file of the ZIP, or remove the extra |."
+                )
+                % {"column": _label("images"), "number": number}
+            )
+        elif not alt:
+            problems.append(
+                gettext(
+                    "Column “%(column)s”: image %(number)d (“%(value)s”) has no alt text: "
+                    "describe what it shows for people who cannot see it (RGAA). Write the "
+                    "alt texts in the order of the images, separated by |."
+                )
+                % {"column": _label("alt_texts"), "number": number, "value": _shortened(source)}
+            )
+        elif len(alt) > ALT_MAX:
+            problems.append(
+                gettext(
+                    "Column “%(column)s”: the alt text of image %(number)d has %(count)d "
+                    "characters out of %(max)d: shorten it."
+                )
+                % {
+                    "column": _label("alt_texts"),
+                    "number": number,
+                    "count": len(alt),
+                    "max": ALT_MAX,
+                }
+            )
+        elif index < len(staged) and staged[index]:
+            pairs.append((staged[index], alt))
+    if len(alts) > len(sources):
+        problems.append(
+            gettext(
+                "Column “%(column)s”: more alt texts (%(alts)d) than images (%(images)d): "
+                "write one alt text per image, in the same order, separated by |."
+            )
+            % {"column": _label("alt_texts"), "alts": len(alts), "images": len(sources)}
+        )
+    return pairs, problems
+
+
+def row_resolve(row, *, accounts, campaigns, now, images=()) -> tuple[Resolved, list[str]]:
+    """A row as the post it would become, and every problem that prevents it.
+
+    `images` is what the check made of each image the row names, in order: the image kept
+    aside, or None where it could not be used (the check said why).
+    """
 
     def get(key: str) -> str:
         return str(row.get(key) or "").strip()
@@ -490,23 +677,39 @@ def row_resolve(row, *, accounts, campaigns, now) -> tuple[Resolved, list[str]]:
                 % {"date": _label("date"), "time": _label("time"), "problem": problem}
             )
 
-    found, account_problems = _accounts(get("accounts"), accounts)
-    resolved.accounts = tuple(found)
+    found, account_problems, ambiguous = _accounts(get("accounts"), accounts)
+    resolved.accounts, resolved.ambiguous = tuple(found), tuple(ambiguous)
     problems += account_problems
 
+    pairs, image_problems = _images(get("images"), get("alt_texts"), list(images))
+    resolved.images = tuple(pairs)
+    draft = Draft(
+        text=resolved.text,
+        images=[
+            ImageInfo(
+                format=kept["format"], width=kept["width"], height=kept["height"], alt_text=alt
+            )
+            for kept, alt in pairs
+        ],
+    )
     if not resolved.text:
         problems.append(
             gettext("Column “%(column)s” is empty: write the text of the post.")
             % {"column": _label("text")}
         )
     else:
+        named_images = any(pieces(get("images")))
         for network in dict.fromkeys(a.network for a in found):
-            for problem in check_text(network, Draft(text=resolved.text)):
-                if problem.blocking and problem.code not in IGNORED_CHECKS:
-                    problems.append(
-                        gettext("Column “%(column)s”: %(problem)s")
-                        % {"column": _label("text"), "problem": problem.message}
-                    )
+            for problem in check_text(network, draft):
+                if not problem.blocking or problem.code in IGNORED_CHECKS:
+                    continue
+                if problem.code == "media_required" and named_images:
+                    continue  # the image named could not be used: its problem says why
+                column = "images" if problem.code in MEDIA_CHECKS else "text"
+                problems.append(
+                    gettext("Column “%(column)s”: %(problem)s")
+                    % {"column": _label(column), "problem": problem.message}
+                )
 
     resolved.title = get("title") or " ".join(resolved.text.split())[:TITLE_LENGTH]
     if len(resolved.title) > TITLE_MAX:
@@ -541,12 +744,12 @@ def row_resolve(row, *, accounts, campaigns, now) -> tuple[Resolved, list[str]]:
                 )
                 % {"column": _label("link"), "value": resolved.link, "max": LINK_MAX}
             )
-    return resolved, problems
+    return resolved, problems + image_problems
 
 
-def row_problems(row, *, accounts, campaigns, now) -> list[str]:
+def row_problems(row, *, accounts, campaigns, now, images=()) -> list[str]:
     """Every reason a row cannot become a post, each saying what to fix and where."""
-    return row_resolve(row, accounts=accounts, campaigns=campaigns, now=now)[1]
+    return row_resolve(row, accounts=accounts, campaigns=campaigns, now=now, images=images)[1]
 
 
 def _context() -> dict:
@@ -556,29 +759,83 @@ def _context() -> dict:
     }
 
 
+def _staged(row: dict, *, stager: import_media.Stager) -> tuple[list, list[str]]:
+    """Each image the row names, read or fetched, checked and kept aside (None where it
+    cannot be used), and why those that cannot be used cannot."""
+    staged, problems = [], []
+    for number, source in enumerate(pieces(row.get("images", ""))[:MAX_IMAGES], 1):
+        if not source:
+            staged.append(None)
+            continue
+        try:
+            staged.append(stager.stage(source))
+        except import_media.ImageRefused as refused:
+            staged.append(None)
+            problems.append(
+                gettext("Column “%(column)s”: image %(number)d (“%(value)s”): %(reason)s")
+                % {
+                    "column": _label("images"),
+                    "number": number,
+                    "value": _shortened(source),
+                    "reason": refused.message,
+                }
+            )
+    return staged, problems
+
+
+def _recheck(row: dict, *, accounts, campaigns, now) -> dict:
+    """The row's problems, again: its cells as they are now, its images as kept."""
+    values = {key: row["values"].get(key, "") for key in COLUMNS}
+    resolved, problems = row_resolve(
+        values, accounts=accounts, campaigns=campaigns, now=now, images=row.get("images") or []
+    )
+    row["problems"] = problems + row.get("image_problems", [])
+    row["ambiguous"] = list(resolved.ambiguous)
+    return row
+
+
 # -- Services -----------------------------------------------------------------------------
 
 
-def import_check(*, name: str, data: bytes, by) -> ImportJob:
-    """Read and check a whole file; the job keeps the report, nothing is imported yet."""
+def import_check(*, name: str, data: bytes, by, images_zip=None) -> ImportJob:
+    """Read and check a whole file, with the ZIP file of its images if there is one; the
+    job keeps the report and the images the rows name, nothing is imported yet.
+
+    `images_zip` is a file (with a `size`), such as an uploaded file.
+    """
     job = ImportJob(created_by=by, file_name=name[:255])
     try:
         rows = rows_read(name=name, data=data)
-    except ImportFileError as error:
+        archive = (
+            import_media.ImageArchive(images_zip, size=images_zip.size)
+            if images_zip is not None
+            else None
+        )
+    except (ImportFileError, import_media.ArchiveRefused) as error:
         job.status = ImportJob.Status.FAILED
         job.error = error.message
         job.save()
         return job
+    job.save()  # the images of its rows are kept aside under its number
+    stager = import_media.Stager(job_id=job.pk, archive=archive)
     context, now = _context(), timezone.now()
-    job.rows = [
-        {
-            "line": row["line"],
-            "values": {key: row[key] for key in COLUMNS},
-            "problems": row_problems(row, now=now, **context),
-            "post": None,
-        }
-        for row in rows
-    ]
+    checked = []
+    for row in rows:
+        staged, image_problems = _staged(row, stager=stager)
+        checked.append(
+            _recheck(
+                {
+                    "line": row["line"],
+                    "values": {key: row[key] for key in COLUMNS},
+                    "images": staged,
+                    "image_problems": image_problems,
+                    "post": None,
+                },
+                now=now,
+                **context,
+            )
+        )
+    job.rows = checked
     job.total = len(job.rows)
     job.status = ImportJob.Status.CHECKED
     job.save()
@@ -587,6 +844,64 @@ def import_check(*, name: str, data: bytes, by) -> ImportJob:
 
 def invalid_count(job: ImportJob) -> int:
     return sum(1 for row in job.rows if row["problems"])
+
+
+def import_ambiguities(job: ImportJob) -> list[dict]:
+    """What the file writes that names several accounts, with those accounts and the
+    lines that write it, for the person to choose (while the file is not imported)."""
+    if job.status != ImportJob.Status.CHECKED:
+        return []
+    found: dict[str, dict] = {}
+    for row in job.rows:
+        for value in row.get("ambiguous") or []:
+            item = found.setdefault(_plain(value), {"value": value, "lines": []})
+            item["lines"].append(row["line"])
+    if not found:
+        return []
+    accounts = list(SocialAccount.objects.order_by("network", "display_name"))
+    return [
+        item
+        | {
+            "accounts": [
+                {"account": a, "reference": account_reference(a, accounts)}
+                for a in accounts_named(item["value"], accounts)
+            ]
+        }
+        for item in found.values()
+    ]
+
+
+def import_accounts_choose(*, job: ImportJob, value: str, account_ids, by) -> ImportJob:
+    """Say which accounts a name shared by several accounts stands for, in every row of
+    the file that writes it: those rows are checked again, the rest of the file is kept."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.created_by_id != by.pk:
+            raise ValidationError(gettext("Only the person who uploaded the file can change it."))
+        if job.status != ImportJob.Status.CHECKED:
+            raise ValidationError(
+                gettext("This file is already imported or being imported: it can no longer change.")
+            )
+        context = _context()
+        wanted = {str(pk) for pk in account_ids}
+        chosen = [a for a in accounts_named(value, context["accounts"]) if str(a.pk) in wanted]
+        if not chosen:
+            raise ValidationError(
+                gettext("Tick at least one of the accounts that %(value)s stands for.")
+                % {"value": quoted(value)}
+            )
+        replacement = ", ".join(account_reference(a, context["accounts"]) for a in chosen)
+        key, now = _plain(value), timezone.now()
+        for row in job.rows:
+            cell = [piece.strip() for piece in row["values"].get("accounts", "").split(",")]
+            if not any(_plain(piece) == key for piece in cell):
+                continue
+            row["values"]["accounts"] = ", ".join(
+                replacement if _plain(piece) == key else piece for piece in cell if piece
+            )
+            _recheck(row, now=now, **context)
+        job.save(update_fields=["rows"])
+    return job
 
 
 def _refuse_unless_allowed(job: ImportJob, *, only_valid: bool) -> None:
@@ -634,6 +949,10 @@ def _post_create(*, resolved: Resolved, by):
         created_by=by,
         live=False,
     )
+    post.images = [
+        PostImage(image=import_media.image_create(kept, by=by), alt_text=alt)
+        for kept, alt in resolved.images
+    ]
     post.variants = [Variant(account=account) for account in resolved.accounts]
     post.save()
     revision = post.save_revision(user=by)
@@ -642,7 +961,8 @@ def _post_create(*, resolved: Resolved, by):
 
 
 def import_run(*, job_id: int, only_valid: bool) -> ImportJob:
-    """Create a draft post for each valid row, one transaction per row, counting progress.
+    """Create a draft post for each valid row, with its images, one transaction per row,
+    counting progress.
 
     Rows are checked again: a time may have passed or an account been removed since the
     file was checked; such a row gets its new problems and is left out. Safe to run twice:
@@ -665,16 +985,27 @@ def import_run(*, job_id: int, only_valid: bool) -> ImportJob:
             if row["problems"] or row.get("post"):
                 continue
             values = {key: row["values"].get(key, "") for key in COLUMNS}
-            resolved, problems = row_resolve(values, now=timezone.now(), **context)
+            resolved, problems = row_resolve(
+                values, now=timezone.now(), images=row.get("images") or [], **context
+            )
+            if not problems:
+                try:
+                    with transaction.atomic():
+                        post = _post_create(resolved=resolved, by=by)
+                except import_media.ImageRefused as refused:
+                    problems = [
+                        gettext("Column “%(column)s”: %(reason)s")
+                        % {"column": _label("images"), "reason": refused.message}
+                    ]
             if problems:
                 row["problems"] = problems
                 row["skipped"] = True
             else:
-                post = _post_create(resolved=resolved, by=by)
                 row["post"] = post.pk
                 job.created_posts = [*job.created_posts, post.pk]
             job.done += 1
             job.save(update_fields=["rows", "done", "created_posts"])
     job.status = ImportJob.Status.DONE
     job.save(update_fields=["status"])
+    import_media.staged_delete(job_id=job.pk)
     return job

@@ -3,6 +3,8 @@ or hide an action."""
 
 from django.core.exceptions import PermissionDenied
 
+from workflows.roles import ADMINISTRATOR
+
 SEND_NOW = "publishing.send_now"
 # Moving a post or one of its publications on the calendar keeps its approval: whoever
 # edits posts may do it.
@@ -15,6 +17,18 @@ def may_send_now(user) -> bool:
 
 def may_move(user) -> bool:
     return bool(user and user.has_perm(MOVE))
+
+
+def may_import(user) -> bool:
+    """Those who write posts import them, and administrators, who prepare the plan when
+    the institution moves to Crieur (they write no post themselves): decided by role."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    return (
+        user.has_perm("cms.add_post")
+        or user.is_superuser
+        or user.groups.filter(name=ADMINISTRATOR.group_name).exists()
+    )
 
 
 def may_act_on_publications(user) -> bool:

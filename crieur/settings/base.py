@@ -192,6 +192,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("CRIEUR_TIME_ZONE", default="Europe/Paris")
 USE_I18N = True
 USE_TZ = True
+# Templates put ids and counts into attributes and URLs as they are: no "1 234". A decimal
+# number bound for CSS, JSON or a URL goes through |unlocalize (French writes 90,659).
+USE_THOUSAND_SEPARATOR = False
 WAGTAIL_I18N_ENABLED = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 WAGTAIL_USER_TIME_ZONES = [TIME_ZONE, "UTC"]
@@ -275,6 +278,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The bulk import fetches the images its rows name from the web, never from a private,
+# loopback or link-local address (SSRF), except from the networks listed here
+# (CIDR, for example 10.1.2.0/24 for an intranet image server).
+CRIEUR_IMPORT_FETCH_ALLOWED_NETWORKS = env.list("CRIEUR_IMPORT_FETCH_ALLOWED_NETWORKS", default=[])
 # The publishing engine (publishing/scheduler.py).
 CRIEUR_PUBLISH_CUTOFF_MINUTES = env.int("CRIEUR_PUBLISH_CUTOFF_MINUTES", default=120)
 CRIEUR_PUBLISH_MAX_TRIES = env.int("CRIEUR_PUBLISH_MAX_TRIES", default=5)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from wagtail.models import ModelLogEntry
 
 from cms.models import Post, Variant
+from cms.wagtail_hooks import post_edit_handler
 from policies.models import Period
 from publishing.calendar import calendar_entries, text_colour_on
 from publishing.models import Publication
@@ -169,6 +170,44 @@ def test_timeline_shows_campaigns_across_the_months_with_their_posts(client, rol
     assert "Campagne passée" not in content
     # Dark text on a yellow bar.
     assert "background: #fdd835; color: #000000" in content
+
+
+def test_the_timeline_writes_its_css_numbers_with_a_dot_in_french(client, roles_people, settings):
+    # « Fête du lac 2027 » was drawn under the first month: `left: 90,659%` is no CSS.
+    settings.USE_THOUSAND_SEPARATOR = True
+    CampaignFactory(name="Fête du lac 2027", starts_on=date(2031, 8, 10), ends_on=date(2031, 8, 20))
+    login(client, roles_people, roles.COMMUNITY_MANAGER)
+
+    with translation.override("fr"):
+        response = client.get(
+            CALENDAR, {"view": "timeline", "date": "2031-03-10"}, HTTP_ACCEPT_LANGUAGE="fr"
+        )
+
+    content = response.content.decode()
+    styles = re.findall(r'style="([^"]*)"', content)
+    bar = next(style for style in styles if style.startswith("left:"))
+    # March to August: 10 August is day 162 of 184.
+    assert bar.startswith(f"left: {100 * 162 / 184:.3f}%; width: {100 * 11 / 184:.3f}%;")
+    assert not [style for style in styles if re.search(r"\d,\d", style)]
+
+
+def test_entry_ids_in_the_page_are_not_localised(client, roles_people, accounts, settings):
+    settings.USE_THOUSAND_SEPARATOR = True
+    post = approved_post(accounts["x"], "Pont")
+    scheduled = Publication.objects.create(
+        pk=12345,
+        post=post,
+        revision=post.live_revision,
+        account=accounts["x"],
+        scheduled_at=at(12, 10),
+    )
+    login(client, roles_people, roles.COMMUNITY_MANAGER)
+
+    month = client.get(CALENDAR, {"date": "2031-03-01"}, HTTP_ACCEPT_LANGUAGE="fr")
+    listing = client.get(CALENDAR, {"view": "list", "date": "2031-03-01"})
+
+    for response in (month, listing):
+        assert f'data-id="{scheduled.pk}"' in response.content.decode()
 
 
 def test_filters_by_network_campaign_and_status(client, roles_people, accounts):
@@ -402,14 +441,29 @@ def test_the_move_form_moves_with_the_keyboard(client, roles_people, accounts):
     login(client, roles_people, roles.COMMUNITY_MANAGER)
 
     form = client.get(url)
-    response = client.post(url, {"at": "2031-03-18T16:45", "next": "https://evil.example.org/"})
+    response = client.post(url, {"at": "2031-03-18 16:45", "next": "https://evil.example.org/"})
 
-    assert 'type="datetime-local"' in form.content.decode()
-    assert 'value="2031-03-12T10:00"' in form.content.decode()
+    assert 'value="2031-03-12 10:00"' in form.content.decode()
     assert response.status_code == 302
     assert response.url.startswith(CALENDAR)
     scheduled.refresh_from_db()
     assert scheduled.scheduled_at == at(18, 16, 45)
+
+
+def test_the_move_form_uses_the_date_picker_of_the_post_editor(client, roles_people, accounts):
+    scheduled = publication(approved_post(accounts["x"], "Pont"), accounts["x"], at(12, 10))
+    url = reverse("publishing_calendar_move_form", args=["publication", scheduled.pk])
+    editor_form = post_edit_handler().bind_to_model(Post).get_form_class()
+    login(client, roles_people, roles.COMMUNITY_MANAGER)
+
+    response = client.get(url)
+
+    widget = response.context["form"].fields["at"].widget
+    assert type(widget) is type(editor_form.base_fields["planned_at"].widget)
+    content = response.content.decode()
+    assert 'type="datetime-local"' not in content
+    assert 'initDateTimeChooser("id_at"' in content
+    assert "wagtailadmin/js/date-time-chooser.js" in content
 
 
 def test_the_move_form_keeps_the_typed_value_and_says_why_it_refused(
@@ -422,11 +476,11 @@ def test_the_move_form_keeps_the_typed_value_and_says_why_it_refused(
     url = reverse("publishing_calendar_move_form", args=["publication", scheduled.pk])
     login(client, roles_people, roles.COMMUNITY_MANAGER)
 
-    response = client.post(url, {"at": "2031-03-18T16:45"})
+    response = client.post(url, {"at": "2031-03-18 16:45"})
 
     assert response.status_code == 200
     content = response.content.decode()
-    assert 'value="2031-03-18T16:45"' in content
+    assert 'value="2031-03-18 16:45"' in content
     assert "Inondations" in content
     scheduled.refresh_from_db()
     assert scheduled.scheduled_at == at(12, 10)

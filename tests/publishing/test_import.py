@@ -1,26 +1,38 @@
 """Bulk import of scheduled posts: a file is checked row by row, then imported as drafts."""
 
 import io
+import re
+import threading
 import tracemalloc
 import zipfile
 from datetime import UTC, date, datetime, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
 import time_machine
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
+from django.utils.translation import gettext
 
 from cms.models import Post
 from networks.models import SocialAccount
 from policies.models import Period
-from publishing import imports
+from publishing import import_media, imports
 from publishing.models import ImportJob
 from publishing.tasks import import_run_task
-from tests.factories import CampaignFactory, SocialAccountFactory, UserFactory
+from tests.factories import (
+    CampaignFactory,
+    SocialAccountFactory,
+    UserFactory,
+    jpeg_file,
+    png_file,
+)
 from workflows import roles
 
 pytestmark = [
@@ -277,28 +289,64 @@ def test_a_row_whose_time_passed_since_the_check_is_left_out(manager, accounts, 
 
 
 def test_a_name_shared_by_several_accounts_asks_for_the_precise_one(accounts):
-    SocialAccountFactory(network="instagram", display_name="Ville X")
+    SocialAccountFactory(network="facebook", display_name="Ville X", handle="")
     row = {"date": "10/03/2026", "time": "09:30", "accounts": "Ville X", "text": "Bonjour"}
+    everyone = list(SocialAccount.objects.all())
 
     with translation.override("en"):
-        problems = imports.row_problems(
-            row, accounts=list(SocialAccount.objects.all()), campaigns=[], now=NOW
-        )
-        precise = dict(row, accounts="Ville X (X)")
-        fixed = imports.row_problems(
-            precise, accounts=list(SocialAccount.objects.all()), campaigns=[], now=NOW
-        )
+        problems = imports.row_problems(row, accounts=everyone, campaigns=[], now=NOW)
+        fixed = [
+            imports.row_problems(
+                dict(row, accounts=precise), accounts=everyone, campaigns=[], now=NOW
+            )
+            for precise in ("x:@ville_x", "X:ville_x", "facebook:Ville X", "Ville X (X)")
+        ]
 
     assert len(problems) == 1 and "names several accounts" in problems[0]
-    assert "“Ville X (X)”" in problems[0]
-    assert fixed == []
+    assert "“facebook:Ville X” or “x:@ville_x”" in problems[0]
+    assert fixed == [[], [], [], []]
+
+
+def test_the_template_names_its_example_account_without_doubt(client, manager):
+    # The demo's Facebook page and LinkedIn page share their name.
+    page = SocialAccountFactory(
+        network="facebook", display_name="Ville de Bourg-sur-Lac", handle="bourgsurlac"
+    )
+    SocialAccountFactory(network="linkedin", display_name="Ville de Bourg-sur-Lac", handle="")
+    client.force_login(manager)
+
+    response = client.get(reverse("publishing_import_template"))
+    job = imports.import_check(name="modele.csv", data=response.content, by=manager)
+    imports.import_run(job_id=job.pk, only_valid=False)
+
+    assert job.rows[0]["values"]["accounts"] == "facebook:@bourgsurlac"
+    assert job.rows[0]["problems"] == []
+    assert [v.account for v in Post.objects.get().variants.all()] == [page]
+
+
+def test_french_import_messages_quote_with_guillemets(manager, accounts):
+    SocialAccountFactory(network="instagram", display_name="Ville X")
+    data = csv_bytes(
+        HEADER_FR,
+        ("31/02/2026", "09:30", "Ville X, Inconnu", "Bonjour", "", "Inconnue", "pas un lien"),
+    )
+
+    with translation.override("fr"):
+        job = imports.import_check(name="plan.csv", data=data, by=manager)
+
+    problems = " | ".join(job.rows[0]["problems"])
+    assert "« Ville X »" in problems and "« x:@ville_x »" in problems
+    assert "“" not in problems and "”" not in problems
 
 
 # -- The admin pages ----------------------------------------------------------------------
 
 
-def upload(client, data, name="plan.csv"):
-    return client.post(reverse("publishing_import"), {"file": SimpleUploadedFile(name, data)})
+def upload(client, data, name="plan.csv", images=None):
+    files = {"file": SimpleUploadedFile(name, data)}
+    if images is not None:
+        files["images"] = SimpleUploadedFile("images.zip", images)
+    return client.post(reverse("publishing_import"), files)
 
 
 def test_upload_report_and_import_through_the_pages(
@@ -399,6 +447,26 @@ def test_the_template_csv_has_the_columns_and_an_example_that_passes_the_check(
     assert job.rows[0]["problems"] == []
 
 
+def test_an_administrator_imports_and_follows_the_posts_to_their_trail(
+    client, roles_people, accounts, campaign
+):
+    administrator = roles_people[roles.ADMINISTRATOR.key]
+    client.force_login(administrator)
+
+    page = client.get(reverse("publishing_import"))
+    template = client.get(reverse("publishing_import_template"))
+    upload(client, good_file())
+    job = ImportJob.objects.get()
+    imports.import_run(job_id=job.pk, only_valid=False)
+    report = client.get(reverse("publishing_import_report", args=[job.pk]))
+
+    assert page.status_code == 200 and template.status_code == 200
+    assert Post.objects.count() == 2
+    for post in Post.objects.all():
+        assert post.created_by == administrator
+        assert reverse("workflows_approval_trail", args=[post.pk]) in report.content.decode()
+
+
 def test_a_director_cannot_import(client, roles_people):
     client.force_login(roles_people[roles.DIRECTOR.key])
 
@@ -433,16 +501,33 @@ def test_the_report_page_queries_do_not_grow_with_the_rows(
     assert response.content.decode().count('data-valid="yes"') == 200
 
 
-def test_the_menu_offers_the_import_to_people_who_write_posts_only(client, roles_people):
+def test_the_menu_offers_the_import_to_whoever_may_import(client, roles_people):
     url = reverse("publishing_import")
 
-    client.force_login(roles_people[roles.COMMUNITY_MANAGER.key])
-    shown = client.get(reverse("wagtailadmin_home")).content.decode()
-    client.force_login(roles_people[roles.DIRECTOR.key])
-    hidden = client.get(reverse("wagtailadmin_home")).content.decode()
+    def menu(role):
+        client.force_login(roles_people[role.key])
+        return url in client.get(reverse("wagtailadmin_home")).content.decode()
 
-    assert url in shown
-    assert url not in hidden
+    shown = [
+        menu(role) for role in (roles.COMMUNITY_MANAGER, roles.CRISIS_CELL, roles.ADMINISTRATOR)
+    ]
+    hidden = [menu(role) for role in (roles.DIRECTOR, roles.MODERATOR, roles.ELECTED_OFFICIAL)]
+
+    assert shown == [True, True, True]
+    assert hidden == [False, False, False]
+
+
+def test_the_check_button_is_a_wagtail_button_with_its_label(client, manager):
+    client.force_login(manager)
+
+    content = client.get(reverse("publishing_import")).content.decode()
+
+    with translation.override("fr"):
+        label = gettext("Check the file")
+    button = re.search(r'<button type="submit" class="([^"]*)">(.*?)</button>', content, re.S)
+    assert "button--icon" in button[1].split()
+    assert 'class="icon-wrapper"' in button[2]
+    assert button[2].rstrip().endswith(label)
 
 
 # -- Files built to exhaust the server (bombs) --------------------------------------------
@@ -660,3 +745,314 @@ def test_a_bomb_uploaded_through_the_page_gets_a_report_saying_why(client, manag
     assert job.status == ImportJob.Status.FAILED
     assert job.rows == []
     assert escape(job.error) in report.content.decode()
+
+
+# -- Images: named by a row, from the ZIP file uploaded with the sheet or from the web ----
+
+HEADER_IMAGES = (*HEADER_FR[:4], "images", "textes alternatifs")
+
+
+def jpeg_bytes(size=(1080, 1080), colour="#c0392b") -> bytes:
+    return jpeg_file(size=size, colour=colour).file.getvalue()
+
+
+def zip_of(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def instagram():
+    return SocialAccountFactory(network="instagram", display_name="Ville sur Instagram")
+
+
+def test_a_row_names_its_images_in_the_zip_and_the_post_gets_them_with_their_alt_texts(
+    client, manager, instagram
+):
+    photo = png_file(size=(1200, 1000)).file.getvalue()
+    images = zip_of({"affiche.jpg": jpeg_bytes(), "photos/lac.png": photo})
+    data = csv_bytes(
+        HEADER_IMAGES,
+        (
+            "10/03/2026",
+            "09:30",
+            "instagram",
+            "Fête du lac samedi !",
+            "affiche.jpg | photos/lac.png",
+            "Affiche de la fête du lac | Le lac au coucher du soleil",
+        ),
+        ("11/03/2026", "09:30", "instagram", "La même affiche", "AFFICHE.JPG", "L'affiche"),
+    )
+    client.force_login(manager)
+
+    upload(client, data, images=images)
+    job = ImportJob.objects.get()
+    imports.import_run(job_id=job.pk, only_valid=False)
+
+    assert [row["problems"] for row in job.rows] == [[], []]
+    first, second = Post.objects.order_by("planned_at")
+    assert [(i.alt_text, i.image.width) for i in first.images.all()] == [
+        ("Affiche de la fête du lac", 1080),
+        ("Le lac au coucher du soleil", 1200),
+    ]
+    # The same file in two rows is one image of the library.
+    assert second.images.get().image == first.images.first().image
+    assert first.latest_revision.as_object().images.count() == 2
+    # What was kept aside between the check and the import is gone.
+    assert default_storage.listdir(f"imports/{job.pk}")[1] == []
+
+
+def test_images_and_alt_texts_are_checked_row_by_row(manager, accounts, instagram):
+    not_an_image = b"%PDF-1.4 not a picture"
+    images = zip_of({"a.jpg": jpeg_bytes(), "faux.jpg": not_an_image})
+    rows = [
+        ("10/03/2026", "09:30", "Ville X", "Sans texte alternatif", "a.jpg", ""),
+        ("10/03/2026", "09:30", "Ville X", "Trop de textes", "a.jpg", "Un | Deux"),
+        ("10/03/2026", "09:30", "Ville X", "Absente", "absente.jpg", "Une image"),
+        ("10/03/2026", "09:30", "Ville X", "Pas une image", "faux.jpg", "Une image"),
+        (
+            "10/03/2026",
+            "09:30",
+            "Ville X",
+            "Cinq pour X",
+            " | ".join(["a.jpg"] * 5),
+            " | ".join("12345"),
+        ),
+        ("10/03/2026", "09:30", "instagram", "Instagram sans image", "", ""),
+        ("10/03/2026", "09:30", "Ville X, instagram", "Valide", "a.jpg", "Une image"),
+    ]
+
+    with translation.override("en"):
+        job = imports.import_check(
+            name="plan.csv",
+            data=csv_bytes(HEADER_IMAGES, *rows),
+            by=manager,
+            images_zip=ContentFile(images),
+        )
+
+    problems = [" | ".join(row["problems"]) for row in job.rows]
+    assert "Column “alt texts”: image 1 (“a.jpg”) has no alt text" in problems[0]
+    assert "more alt texts (2) than images (1)" in problems[1]
+    assert "Column “images”: image 1 (“absente.jpg”): the ZIP file has no such file" in problems[2]
+    assert "image 1 (“faux.jpg”): this file is not an image that can be read" in problems[3]
+    assert "Column “images”: X: 5 images out of 4" in problems[4]
+    assert "Column “images”: Instagram: an image or a video is required" in problems[5]
+    assert problems[6] == ""
+    assert all(len(row["problems"]) == 1 for row in job.rows[:6])
+
+
+def test_a_file_name_without_a_zip_file_says_how_to_send_the_images(manager, accounts):
+    data = csv_bytes(HEADER_IMAGES, ("10/03/2026", "09:30", "Ville X", "Texte", "a.jpg", "Alt"))
+
+    with translation.override("en"):
+        job = imports.import_check(name="plan.csv", data=data, by=manager)
+
+    assert "no ZIP file of images was uploaded" in job.rows[0]["problems"][0]
+
+
+def test_a_zip_file_too_large_or_unreadable_is_refused_as_a_whole(manager, accounts, monkeypatch):
+    data = csv_bytes(HEADER_IMAGES, ("10/03/2026", "09:30", "Ville X", "Texte", "a.jpg", "Alt"))
+    images = zip_of({"a.jpg": jpeg_bytes()})
+    monkeypatch.setattr(import_media, "MAX_ARCHIVE_BYTES", len(images) - 1)
+
+    too_large = imports.import_check(
+        name="plan.csv", data=data, by=manager, images_zip=ContentFile(images)
+    )
+    monkeypatch.setattr(import_media, "MAX_ARCHIVE_BYTES", 10 * len(images))
+    unreadable = imports.import_check(
+        name="plan.csv", data=data, by=manager, images_zip=ContentFile(b"not a zip")
+    )
+
+    assert too_large.status == unreadable.status == ImportJob.Status.FAILED
+    assert too_large.rows == unreadable.rows == []
+    assert Post.objects.count() == 0
+
+
+def test_an_image_of_the_zip_past_the_size_limit_is_not_unpacked(manager, accounts, monkeypatch):
+    monkeypatch.setattr(import_media, "MAX_IMAGE_BYTES", 50_000)
+    # 5 MB of zeros packs into a few kilobytes.
+    images = io.BytesIO()
+    with zipfile.ZipFile(images, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("bombe.jpg", b"\0" * 5_000_000)
+    data = csv_bytes(HEADER_IMAGES, ("10/03/2026", "09:30", "Ville X", "T", "bombe.jpg", "Alt"))
+
+    with translation.override("en"):
+        job = imports.import_check(
+            name="plan.csv", data=data, by=manager, images_zip=ContentFile(images.getvalue())
+        )
+
+    assert "larger than" in job.rows[0]["problems"][0]
+
+
+class ImageServer(BaseHTTPRequestHandler):
+    """A web server on the loopback for the import to fetch images from."""
+
+    protocol_version = "HTTP/1.0"  # a body without Content-Length ends with the connection
+    routes: dict = {}
+    asked: list = []
+
+    def do_GET(self):  # noqa: N802 - the name http.server calls
+        self.asked.append(self.path)
+        status, headers, body = self.routes.get(self.path, (404, {}, b"not found"))
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def image_server():
+    photo = jpeg_bytes(size=(1000, 1000))
+    ImageServer.asked = []
+    ImageServer.routes = {
+        "/photo.jpg": (
+            200,
+            {"Content-Type": "image/jpeg", "Content-Length": str(len(photo))},
+            photo,
+        ),
+        "/page.html": (200, {"Content-Type": "text/html"}, b"<html>une page</html>"),
+        "/fake.jpg": (200, {"Content-Type": "image/jpeg"}, b"<html>une page</html>"),
+        "/huge.jpg": (200, {"Content-Type": "image/jpeg"}, jpeg_bytes(size=(3000, 3000))),
+        "/to-photo": (302, {"Location": "/photo.jpg"}, b""),
+        "/to-metadata": (
+            302,
+            {"Location": "http://169.254.169.254/latest/meta-data/"},
+            b"",
+        ),
+    }
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ImageServer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_image_at_a_web_address_is_fetched_and_becomes_the_posts(
+    manager, accounts, image_server, settings
+):
+    settings.CRIEUR_IMPORT_FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    data = csv_bytes(
+        HEADER_IMAGES,
+        ("10/03/2026", "09:30", "Ville X", "Une", f"{image_server}/to-photo", "Le lac"),
+        ("11/03/2026", "09:30", "Ville X", "Deux", f"{image_server}/to-photo", "Le lac encore"),
+    )
+
+    job = imports.import_check(name="plan.csv", data=data, by=manager)
+    imports.import_run(job_id=job.pk, only_valid=False)
+
+    assert [row["problems"] for row in job.rows] == [[], []]
+    assert ImageServer.asked == ["/to-photo", "/photo.jpg"]  # once for the whole file
+    images = [post.images.get() for post in Post.objects.order_by("planned_at")]
+    assert [i.alt_text for i in images] == ["Le lac", "Le lac encore"]
+    assert images[0].image == images[1].image
+    assert (images[0].image.width, images[0].image.title) == (1000, "photo")
+
+
+def test_fetching_keeps_to_public_addresses_and_to_images_within_the_limits(
+    manager, accounts, image_server, settings, monkeypatch
+):
+    def problems(*paths):
+        data = csv_bytes(
+            HEADER_IMAGES,
+            *[("10/03/2026", "09:30", "Ville X", "T", f"{image_server}{p}", "Alt") for p in paths],
+        )
+        with translation.override("en"):
+            job = imports.import_check(name="plan.csv", data=data, by=manager)
+        return [" | ".join(row["problems"]) for row in job.rows]
+
+    loopback = problems("/photo.jpg")
+    assert ImageServer.asked == []  # refused before connecting
+    settings.CRIEUR_IMPORT_FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    monkeypatch.setattr(import_media, "MAX_IMAGE_BYTES", 100_000)
+    refused = problems("/to-metadata", "/page.html", "/fake.jpg", "/huge.jpg", "/missing.jpg")
+
+    assert "it points at a private or local address" in loopback[0]
+    assert "it points at a private or local address" in refused[0]
+    assert "does not give an image (it gives “text/html”)" in refused[1]
+    assert "is not an image that can be read" in refused[2]
+    assert "larger than" in refused[3]
+    assert "its server answered 404" in refused[4]
+    assert "/latest/meta-data/" not in " ".join(ImageServer.asked)
+    assert Post.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.8/photo.jpg",
+        "http://[::1]/photo.jpg",
+        "http://[::ffff:127.0.0.1]/photo.jpg",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://user:secret@example.org/photo.jpg",
+        "ftp://example.org/photo.jpg",
+        "file:///etc/passwd",
+    ],
+)
+def test_addresses_that_could_reach_inside_are_never_fetched(manager, accounts, url):
+    data = csv_bytes(HEADER_IMAGES, ("10/03/2026", "09:30", "Ville X", "T", url, "Alt"))
+
+    job = imports.import_check(name="plan.csv", data=data, by=manager)
+
+    assert len(job.rows[0]["problems"]) == 1
+    assert not job.rows[0]["images"][0]
+
+
+def test_the_template_and_the_page_explain_the_images_columns(client, manager, accounts):
+    client.force_login(manager)
+
+    template = client.get(reverse("publishing_import_template")).content.decode("utf-8-sig")
+    page = client.get(reverse("publishing_import")).content.decode()
+
+    assert template.splitlines()[0].split(";")[-2:] == ["images", "textes alternatifs"]
+    assert "<strong>images</strong>" in page and "<strong>textes alternatifs</strong>" in page
+    assert 'name="images"' in page and 'accept=".zip"' in page
+
+
+def test_the_person_picks_the_accounts_a_shared_name_stands_for_and_keeps_the_rest(client, manager):
+    name = "Ville de Bourg-sur-Lac"
+    page = SocialAccountFactory(network="facebook", display_name=name, handle="")
+    network = SocialAccountFactory(network="linkedin", display_name=name, handle="")
+    SocialAccountFactory(network="x", display_name="Bourg sur X", handle="bourg")
+    data = csv_bytes(
+        HEADER_FR[:4],
+        ("10/03/2026", "09:30", "Ville de Bourg-sur-Lac", "Un"),
+        ("11/03/2026", "09:30", "x:@bourg", "Deux"),
+        ("12/03/2026", "09:30", "ville de bourg-sur-lac, x", "Trois"),
+        ("31/02/2026", "09:30", "Ville de Bourg-sur-Lac", "Quatre"),
+    )
+    client.force_login(manager)
+    upload(client, data)
+    job = ImportJob.objects.get()
+    url = reverse("publishing_import_report", args=[job.pk])
+    before = client.get(url).content.decode()
+
+    client.post(
+        url,
+        {"action": "choose", "value": "Ville de Bourg-sur-Lac", "accounts": [network.pk]},
+    )
+
+    job.refresh_from_db()
+    assert 'data-testid="import-choose"' in before
+    assert f'value="{page.pk}"' in before and f'value="{network.pk}"' in before
+    assert [row["values"]["accounts"] for row in job.rows] == [
+        "linkedin:Ville de Bourg-sur-Lac",
+        "x:@bourg",
+        "linkedin:Ville de Bourg-sur-Lac, x",
+        "linkedin:Ville de Bourg-sur-Lac",
+    ]
+    assert [bool(row["problems"]) for row in job.rows] == [False, False, False, True]
+    assert [row["values"]["text"] for row in job.rows] == ["Un", "Deux", "Trois", "Quatre"]
+    assert 'data-testid="import-choose"' not in client.get(url).content.decode()
+    imports.import_run(job_id=job.pk, only_valid=True)
+    assert {v.account for v in Post.objects.get(text="Trois").variants.all()} == {
+        network,
+        *SocialAccount.objects.filter(network="x"),
+    }

@@ -5,14 +5,78 @@
 
   var root = document.getElementById("crieur-calendar");
   if (!root) return;
+  var messages = root.querySelector(".crieur-cal-live");
   var statusRegion = document.getElementById("calendar-status");
   var alertRegion = document.getElementById("calendar-alert");
+  var closeButton = messages ? messages.querySelector("[data-close-message]") : null;
   var csrfInput = root.querySelector("input[name=csrfmiddlewaretoken]");
   var dragged = null;
 
+  // The messages sit in a live region fixed at the bottom of the window: wherever the
+  // entry was dropped, the person sees what happened and screen readers announce it.
   function say(message, isError) {
     statusRegion.textContent = isError ? "" : message;
     alertRegion.textContent = isError ? message : "";
+    if (messages) messages.classList.toggle("has-message", Boolean(message));
+    if (closeButton) closeButton.hidden = !message;
+  }
+
+  if (closeButton) {
+    closeButton.addEventListener("click", function () {
+      say("", false);
+    });
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && messages && messages.classList.contains("has-message")) say("", false);
+  });
+
+  // Dragging near the top or bottom of the visible area scrolls it, faster closer to the
+  // edge, so that a day below the fold (or above it) can be reached. In Wagtail's admin
+  // the page's main area scrolls, not the window; browsers do not all scroll it while
+  // dragging.
+  var EDGE = 80;
+  var MAX_STEP = 24;
+  var scrollSpeed = 0;
+  var scrolling = false;
+
+  function scrollerOf(element) {
+    for (var node = element.parentElement; node && node !== document.body; node = node.parentElement) {
+      var overflow = window.getComputedStyle(node).overflowY;
+      if ((overflow === "auto" || overflow === "scroll") && node.scrollHeight > node.clientHeight) return node;
+    }
+    return document.scrollingElement || document.documentElement;
+  }
+  var scroller = null; // found when a drag starts: the layout may have changed
+
+  function edgeSpeed(y) {
+    var isPage = scroller === document.scrollingElement || scroller === document.documentElement;
+    var rect = isPage ? { top: 0, bottom: window.innerHeight } : scroller.getBoundingClientRect();
+    var top = Math.max(rect.top, 0);
+    var bottom = Math.min(rect.bottom, window.innerHeight);
+    if (y < top + EDGE) return -Math.ceil((MAX_STEP * (top + EDGE - Math.max(y, top))) / EDGE);
+    if (y > bottom - EDGE) return Math.ceil((MAX_STEP * (Math.min(y, bottom) - (bottom - EDGE))) / EDGE);
+    return 0;
+  }
+
+  function scrollStep() {
+    if (!dragged || !scrollSpeed) {
+      scrolling = false;
+      return;
+    }
+    scroller.scrollTop += scrollSpeed;
+    window.requestAnimationFrame(scrollStep);
+  }
+
+  function followPointer(y) {
+    scrollSpeed = edgeSpeed(y);
+    if (scrollSpeed && !scrolling) {
+      scrolling = true;
+      window.requestAnimationFrame(scrollStep);
+    }
+  }
+
+  function stopScrolling() {
+    scrollSpeed = 0;
   }
 
   function dayOf(element) {
@@ -86,12 +150,21 @@
     var card = event.target.closest && event.target.closest("[data-movable]");
     if (!card) return;
     dragged = card;
+    scroller = scrollerOf(root);
+    say("", false); // an earlier message would hide the bottom of the window
     card.classList.add("is-dragging");
     event.dataTransfer.effectAllowed = "move";
     event.dataTransfer.setData("text/plain", card.getAttribute("data-kind") + ":" + card.getAttribute("data-id"));
   });
 
+  // Over the whole page, not only the calendar: near the top edge the pointer is often
+  // over the page's header.
+  document.addEventListener("dragover", function (event) {
+    if (dragged) followPointer(event.clientY);
+  });
+
   root.addEventListener("dragend", function () {
+    stopScrolling();
     if (dragged) dragged.classList.remove("is-dragging");
     dragged = null;
     root.querySelectorAll(".is-drop-over").forEach(function (cell) {
@@ -116,6 +189,7 @@
     var target = dayOf(event.target);
     if (!target || !dragged) return;
     event.preventDefault();
+    stopScrolling();
     target.classList.remove("is-drop-over");
     var card = dragged;
     dragged = null;
