@@ -14,10 +14,17 @@ from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.widgets.button import Button
 from wagtail.log_actions import log
 from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
-from wagtail.snippets.views.snippets import CopyView, CreateView, DeleteView, EditView
+from wagtail.snippets.views.snippets import (
+    CopyView,
+    CreateView,
+    DeleteView,
+    EditView,
+    PreviewOnEditView,
+)
 
 from . import extensions
 from .models import Post
+from .permissions import in_current_round
 from .selectors import field_changes
 from .services import post_keeps_trail, post_remove
 
@@ -122,7 +129,30 @@ def reserved_circuit_problem(*, user, post) -> str | None:
     ) % {"name": workflow.name}
 
 
-class PostCreateView(ChosenCircuitMixin, CreateView):
+class NoPostBeforeSaveMixin:
+    """No post exists until its author saves it: no autosave on the forms that create one.
+
+    Wagtail's autosave would create the post at the first keystroke (an abandoned
+    attempt left a draft behind, on the calendar too), and report "validation errors"
+    while the author had simply not written the text yet. Autosave starts once the post
+    exists, in its editor. A request of a page loaded before this (an autosave posting
+    JSON) creates nothing either.
+    """
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.autosave_enabled = False
+
+    def post(self, request, *args, **kwargs):
+        if self.expects_json_response:
+            return self.json_error_response(
+                "autosave_off",
+                _("Nothing is saved automatically before the post exists: click Save."),
+            )
+        return super().post(request, *args, **kwargs)
+
+
+class PostCreateView(NoPostBeforeSaveMixin, ChosenCircuitMixin, CreateView):
     """Records who created the post (the author the four-eyes rule refers to)."""
 
     def save_instance(self):
@@ -164,7 +194,7 @@ class PostEditView(ChosenCircuitMixin, EditView):
         ]
 
 
-class PostCopyView(ChosenCircuitMixin, CopyView):
+class PostCopyView(NoPostBeforeSaveMixin, ChosenCircuitMixin, CopyView):
     """Copying a post makes a new draft with its content; the original is untouched.
 
     Wagtail's copy form is bound to the original: saving it would overwrite the post,
@@ -191,6 +221,26 @@ class PostCopyView(ChosenCircuitMixin, CopyView):
             data={"source": {"id": self.original.pk, "title": self.original.title}},
         )
         return instance
+
+
+class PostPreviewOnEditView(PreviewOnEditView):
+    """The people of the post's current round preview it, as Wagtail opens the editor to
+    them: its preview panel and « open in a new tab » ask for the change permission,
+    which approvers do not hold (a blank panel, then a refusal, for a director)."""
+
+    def _in_round(self, post) -> bool:
+        return in_current_round(post=post, user=self.request.user)
+
+    def user_has_permission_for_instance(self, permission, instance):
+        if super().user_has_permission_for_instance(permission, instance):
+            return True
+        return permission == "change" and self._in_round(instance)
+
+    def user_has_permission(self, permission):
+        if super().user_has_permission(permission):
+            return True
+        post = getattr(self, "object", None)
+        return permission == "change" and post is not None and self._in_round(post)
 
 
 class PostDeleteView(DeleteView):
@@ -316,5 +366,6 @@ __all__ = [
     "PostDeleteBulkAction",
     "PostDeleteView",
     "PostEditView",
+    "PostPreviewOnEditView",
     "changes_edit_view",
 ]

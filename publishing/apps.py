@@ -17,11 +17,14 @@ class PublishingConfig(AppConfig):
 
         from . import broadcast_services
         from .notifications import publication_failed as publication_failed_notify
-        from .signals import post_approved, publication_failed
+        from .notifications import publication_published as publication_published_notify
+        from .signals import post_approved, publication_failed, publication_published
 
         published.connect(post_approved, dispatch_uid="publishing_post_approved")
         # A publication that stops for a person: its planner and its author hear of it.
         publication_failed.connect(publication_failed_notify, dispatch_uid="crieur_failed")
+        # A post on its networks: its author hears of it, with a link to each network's post.
+        publication_published.connect(publication_published_notify, dispatch_uid="crieur_published")
         # The WhatsApp broadcast list: networks asks it who gets a post, and hands it the
         # WhatsApp items of webhooks (receipts, preferences, the list's commands).
         broadcast_list_register(broadcast_services.BROADCAST_LIST)

@@ -70,7 +70,7 @@ from .services import (
     heartbeat_record,
     publication_enqueue,
 )
-from .signals import publication_failed
+from .signals import publication_failed, publication_published
 
 logger = logging.getLogger(__name__)
 
@@ -184,6 +184,10 @@ def _record(publication: Publication, reason: str = "", *, leaving) -> bool:
     if publication.needs_a_person:
         transaction.on_commit(
             lambda: publication_failed.send(sender=Publication, publication=publication)
+        )
+    elif publication.state == State.PUBLISHED:
+        transaction.on_commit(
+            lambda: publication_published.send(sender=Publication, publication=publication)
         )
     return True
 

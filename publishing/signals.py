@@ -9,6 +9,8 @@ from .services import publications_sync
 # Sent when a publication stops and waits for a person (failed, missed or unconfirmed),
 # with `publication`: the notifications of workflows listen, publishing does not know them.
 publication_failed = Signal()
+# Sent once a publication is on its network, with `publication`.
+publication_published = Signal()
 
 
 def post_approved(sender, instance, revision=None, **kwargs) -> None:

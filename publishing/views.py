@@ -5,15 +5,15 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
 
 from cms.models import Post
+from cms.permissions import may_see_post
 from networks import config
 from networks.models import SocialAccount
 
@@ -40,18 +40,31 @@ def send_now(request, post_id):
     return TemplateResponse(request, "publishing/send_now.html", context)
 
 
-@require_POST
 def check_variant(request):
-    """The editor's live counter: the length as the network counts it, and the problems."""
-    if not request.user.has_perm("cms.change_post") and not request.user.has_perm("cms.add_post"):
-        return HttpResponseForbidden()
+    """The editor's live counter: the length as the network counts it, and the problems.
+
+    Answers JSON, always, refusals included (the editor's script reads JSON): to whoever
+    may see posts, and to the approvers of the post named in `post` during its round.
+    """
+    if request.method != "POST":
+        return JsonResponse({"error": _("Send the text to check with POST.")}, status=405)
+    post_id = request.POST.get("post", "")
+    post = Post.objects.filter(pk=int(post_id)).first() if post_id.isdigit() else None
+    if not may_see_post(request.user, post=post):
+        return JsonResponse(
+            {"error": _("You may not see this post, so its network versions are not checked.")},
+            status=403,
+        )
     try:
         account = SocialAccount.objects.get(pk=int(request.POST.get("account", "")))
         images = [
             (a or "") for a in json.loads(request.POST.get("alt_texts", "[]")) if a is not None
         ]
-    except (ValueError, SocialAccount.DoesNotExist):
-        return HttpResponseBadRequest("account")
+    except (ValueError, TypeError, SocialAccount.DoesNotExist):
+        return JsonResponse(
+            {"error": _("Choose one of the connected accounts to check this version.")},
+            status=400,
+        )
     report = live_check(
         network=account.network,
         text=request.POST.get("text", ""),

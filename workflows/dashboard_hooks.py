@@ -63,6 +63,21 @@ class WaitingForDecisionPanel(ApprovalPanel):
         return bool(items) or selectors.may_decide(user=user)
 
 
+class RoundsAfterPlannedPanel(ApprovalPanel):
+    """The author's posts whose round may end after their planned time (shown only then)."""
+
+    name = "rounds_after_planned"
+    order = 25
+    template_name = "workflows/panels/after_planned.html"
+    list_name = "after-planned"
+
+    def items(self, user):
+        return selectors.rounds_after_planned(user=user)
+
+    def is_shown(self, user, items) -> bool:
+        return bool(items)
+
+
 class SentBackPanel(ApprovalPanel):
     name = "sent_back"
     order = 30
@@ -94,7 +109,14 @@ def add_approval_panels(request, panels):
     # Wagtail's own approval panels list the same posts, without deadlines or comments.
     replaced = {"workflow_objects_to_moderate", "user_objects_in_workflow_moderation"}
     panels[:] = [panel for panel in panels if getattr(panel, "name", "") not in replaced]
-    panels.extend([WaitingForDecisionPanel(), SentBackPanel(), ToSchedulePanel()])
+    panels.extend(
+        [
+            WaitingForDecisionPanel(),
+            RoundsAfterPlannedPanel(),
+            SentBackPanel(),
+            ToSchedulePanel(),
+        ]
+    )
 
 
 @hooks.register("register_admin_urls")

@@ -13,11 +13,12 @@ from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from cms.previews import post_network_previews
 from cms.selectors import post_citizen_view
+from cms.words import date_words, elide_de
 
 from .models import (
     ApprovalLink,
@@ -66,7 +67,7 @@ def _link_from_token(token: str, *, lock: bool = False) -> ApprovalLink | None:
 
 
 def _when(moment: datetime) -> str:
-    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    return date_words(moment)
 
 
 def _invalid() -> str:
@@ -89,14 +90,18 @@ def _link_problem(link: ApprovalLink, *, now: datetime) -> str | None:
     """Why this link cannot be used now, in words that say what to do; None if it can."""
     decision = approval_link_decision(link)
     if decision is not None:
-        return gettext(
-            "This link has already been used: the decision “%(verdict)s” of %(name)s was "
-            "recorded on %(date)s. It cannot be used again."
-        ) % {
-            "verdict": decision.get_verdict_display(),
-            "name": decision.name,
-            "date": _when(decision.at),
-        }
+        return elide_de(
+            gettext(
+                "This link has already been used: the decision “%(verdict)s” of %(name)s was "
+                "recorded on %(date)s. It cannot be used again."
+            )
+            % {
+                "verdict": decision.get_verdict_display(),
+                "name": decision.name,
+                "date": _when(decision.at),
+            },
+            decision.name,
+        )
     if link.used_at is not None:
         return gettext("This link was already used on %(date)s. It cannot be used again.") % {
             "date": _when(link.used_at)

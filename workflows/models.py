@@ -370,6 +370,8 @@ class Notification(models.Model):
         REMINDER = "reminder", _("Reminder before a deadline")
         DEADLINE_PASSED = "deadline_passed", _("A deadline has passed")
         PUBLICATION_FAILED = "publication_failed", _("A publication failed")
+        PUBLISHED = "published", _("Your post is published")
+        ROUND_AFTER_PLANNED = "round_after_planned", _("A round ends after the planned time")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="crieur_notifications"
@@ -385,6 +387,11 @@ class Notification(models.Model):
     comment = models.TextField(blank=True)
     detail = models.TextField(blank=True)
     url = models.CharField(max_length=500, blank=True)
+    # A round's deadline and the post's planned time then: shown in the reader's words.
+    deadline = models.DateTimeField(null=True, blank=True)
+    planned_at = models.DateTimeField(null=True, blank=True)
+    # Where to see what it is about, each {"label": …, "url": …}: the post on each network.
+    links = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
 

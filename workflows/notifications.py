@@ -13,6 +13,8 @@ from django.utils import timezone, translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 
+from cms.words import date_words
+
 from .models import Notification, NotificationPreference
 
 logger = logging.getLogger(__name__)
@@ -33,8 +35,20 @@ def notify(
     comment: str = "",
     detail: str = "",
     url: str = "",
+    deadline=None,
+    planned_at=None,
+    links=(),
 ) -> list[Notification]:
-    """One notification per recipient; e-mails leave once the transaction commits."""
+    """One notification per recipient; e-mails leave once the transaction commits.
+
+    `links`: (label, url) pairs, the places to see what it is about (the post on each
+    network); only web addresses are kept.
+    """
+    kept_links = [
+        {"label": str(label), "url": address}
+        for label, address in links
+        if str(address).startswith(("https://", "http://"))
+    ]
     notifications = Notification.objects.bulk_create(
         [
             Notification(
@@ -46,6 +60,9 @@ def notify(
                 comment=comment,
                 detail=detail,
                 url=url,
+                deadline=deadline,
+                planned_at=planned_at,
+                links=kept_links,
             )
             for person in recipients
         ]
@@ -145,16 +162,26 @@ def notification_message(notification: Notification) -> str:
         "post": n.post.title if n.post is not None else "—",
         "round": n.round_name or "—",
         "actor": n.actor,
-        "deadline": n.detail,
+        # Older notifications kept the deadline as text, in `detail`.
+        "deadline": date_words(n.deadline) if n.deadline else n.detail,
+        "planned": date_words(n.planned_at),
         "group": n.detail,
         "detail": n.detail,
     }
+    has_deadline = bool(n.deadline or n.detail)
     if n.kind == Kind.SUBMITTED:
         sentences = [gettext("“%(post)s” is submitted to you for approval (%(round)s).")]
         if n.actor:
             sentences.append(gettext("Submitted by %(actor)s."))
-        if n.detail:
+        if has_deadline:
             sentences.append(gettext("Please decide before %(deadline)s."))
+        if ends_after_planned(n):
+            sentences.append(
+                gettext(
+                    "This deadline falls after the planned publication time (%(planned)s): "
+                    "decide before then, or the post waits for a new date."
+                )
+            )
     elif n.kind == Kind.APPROVED:
         sentences = [gettext("Your post “%(post)s” is approved (%(round)s).")]
         if n.actor:
@@ -167,7 +194,7 @@ def notification_message(notification: Notification) -> str:
         sentences = [
             gettext("Reminder: “%(post)s” is still waiting for your decision (%(round)s).")
         ]
-        if n.detail:
+        if has_deadline:
             sentences.append(gettext("Please decide before %(deadline)s."))
     elif n.kind == Kind.DEADLINE_PASSED:
         sentences = [gettext("The deadline has passed for “%(post)s” (%(round)s).")]
@@ -180,9 +207,30 @@ def notification_message(notification: Notification) -> str:
             sentences = [gettext("The publication of “%(post)s” failed: %(detail)s")]
         else:
             sentences = [gettext("The publication of “%(post)s” failed.")]
+    elif n.kind == Kind.PUBLISHED:
+        sentences = [gettext("Your post “%(post)s” is published.")]
+        if n.links:
+            sentences.append(gettext("See it on each network below."))
+    elif n.kind == Kind.ROUND_AFTER_PLANNED:
+        sentences = [
+            gettext(
+                "The round “%(round)s” on “%(post)s” may last until %(deadline)s, after the "
+                "planned publication time (%(planned)s)."
+            ),
+            gettext(
+                "If the approval comes later, the post waits for a new date: ask the "
+                "approvers to decide before, or plan it later."
+            ),
+        ]
     else:
         return str(n.get_kind_display())
     return " ".join(sentence % values for sentence in sentences)
+
+
+def ends_after_planned(notification: Notification) -> bool:
+    """Whether the round's deadline the notification names falls after the planned time."""
+    n = notification
+    return bool(n.deadline and n.planned_at and n.deadline > n.planned_at)
 
 
 def notification_subject(notification: Notification) -> str:
@@ -241,6 +289,7 @@ def _email(notification: Notification) -> EmailMultiAlternatives:
             "notification": notification,
             "message": notification_message(notification),
             "comment": notification.comment,
+            "links": notification.links,
             "link": absolute(notification_target(notification)),
             "preferences_link": absolute(reverse("workflows_notification_preferences")),
             "site_name": settings.WAGTAIL_SITE_NAME,

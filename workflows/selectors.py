@@ -17,6 +17,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Value,
 )
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -95,7 +96,42 @@ def waiting_for_decision(*, user, now: datetime | None = None) -> QuerySet[TaskS
             planned_at=Subquery(_post_at("workflow_state__object_id").values("planned_at")[:1]),
             overdue=ExpressionWrapper(Q(roundstate__deadline__lt=now), output_field=BooleanField()),
         )
+        .annotate(
+            after_planned=ExpressionWrapper(
+                Q(roundstate__deadline__gt=F("planned_at")), output_field=BooleanField()
+            )
+        )
         .order_by(F("roundstate__deadline").asc(nulls_last=True), "started_at", "pk")
+    )
+
+
+def rounds_after_planned(*, user, now: datetime | None = None) -> QuerySet[TaskState]:
+    """Rounds in progress on posts this person wrote or submitted, whose deadline falls
+    after the post's planned time: an approval that late does not publish late, the
+    post would wait for a new date. Soonest planned first; rows as waiting_for_decision's.
+    """
+    now = now or timezone.now()
+    return (
+        TaskState.objects.filter(
+            status=TaskState.STATUS_IN_PROGRESS,
+            workflow_state__status=WorkflowState.STATUS_IN_PROGRESS,
+            workflow_state__base_content_type=_post_type(),
+            roundstate__deadline__isnull=False,
+        )
+        .filter(
+            Q(workflow_state__requested_by=user)
+            | Exists(_post_at("workflow_state__object_id").filter(created_by=user))
+        )
+        .select_related("task", "revision", "workflow_state__requested_by", "roundstate")
+        .defer("revision__content")
+        .annotate(
+            post_id=Cast("workflow_state__object_id", IntegerField()),
+            planned_at=Subquery(_post_at("workflow_state__object_id").values("planned_at")[:1]),
+            overdue=ExpressionWrapper(Q(roundstate__deadline__lt=now), output_field=BooleanField()),
+            after_planned=Value(True, output_field=BooleanField()),
+        )
+        .filter(planned_at__isnull=False, roundstate__deadline__gt=F("planned_at"))
+        .order_by("planned_at", "pk")
     )
 
 

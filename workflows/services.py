@@ -21,6 +21,7 @@ from wagtail.models import (
 )
 from wagtail.snippets.models import create_extra_permissions
 
+from cms.words import date_words
 from policies.checks import post_problems
 
 from .external import approval_links_remind, approval_links_send
@@ -141,23 +142,41 @@ def round_started(*, task_state, by=None):
         task_state.save(update_fields=["deadline"])
     post = task_state.workflow_state.content_object
     deciders = round_.member_ids() - version_authors(task_state)
+    planned_at = getattr(post, "planned_at", None)
     notify(
         kind="submitted",
         recipients=get_user_model().objects.filter(pk__in=deciders),
         post=post,
         actor=person_name(task_state.workflow_state.requested_by),
         round_name=round_.name,
-        detail=_deadline_words(task_state.deadline),
+        deadline=task_state.deadline,
+        planned_at=planned_at,
     )
+    if round_ends_after_planned(task_state=task_state, post=post):
+        # The approvers read it in their notification; the author hears of it too.
+        notify(
+            kind="round_after_planned",
+            recipients=_requesters(task_state.workflow_state),
+            post=post,
+            round_name=round_.name,
+            deadline=task_state.deadline,
+            planned_at=planned_at,
+        )
     if round_.external_approvers().exists():
         transaction.on_commit(lambda: approval_links_send(task_state_id=task_state.pk))
     return task_state
 
 
+def round_ends_after_planned(*, task_state, post) -> bool:
+    """Whether the round may end after the post's planned time: an approval that late
+    does not publish late, the post waits for a new date."""
+    planned_at = getattr(post, "planned_at", None)
+    deadline = getattr(task_state, "deadline", None)
+    return bool(planned_at and deadline and deadline > planned_at)
+
+
 def _deadline_words(deadline) -> str:
-    if deadline is None:
-        return ""
-    return timezone.localtime(deadline).strftime("%d/%m/%Y %H:%M")
+    return date_words(deadline, "SHORT_DATETIME_FORMAT")
 
 
 def _policy_recheck_refuses(task_state) -> bool:
@@ -293,7 +312,7 @@ def _reminder_send(task_state) -> None:
         recipients=get_user_model().objects.filter(pk__in=_undecided_ids(task_state)),
         post=task_state.workflow_state.content_object,
         round_name=task_state.task.name,
-        detail=_deadline_words(task_state.deadline),
+        deadline=task_state.deadline,
     )
     if task_state.task.specific.external_approvers().exists():
         transaction.on_commit(lambda: approval_links_remind(task_state_id=task_state.pk))

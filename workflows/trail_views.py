@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from cms.models import Post
+from cms.words import date_words
 
 from . import selectors
 
@@ -147,7 +148,7 @@ class PeriodForm(forms.Form):
             self.add_error(
                 "end",
                 _("The period ends before it starts: choose a day on or after %(start)s.")
-                % {"start": start.strftime("%d/%m/%Y")},
+                % {"start": date_words(start, "SHORT_DATE_FORMAT")},
             )
         return cleaned
 
@@ -173,6 +174,11 @@ LISTS = {
     "waiting": (
         selectors.waiting_for_decision,
         gettext_lazy("Waiting for my decision"),
+        "workflows/panels/_waiting_table.html",
+    ),
+    "after-planned": (
+        selectors.rounds_after_planned,
+        gettext_lazy("My posts whose round ends after their planned time"),
         "workflows/panels/_waiting_table.html",
     ),
     "sent-back": (

@@ -3,11 +3,12 @@
 import json
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from django.utils import translation
 
 from cms.models import Post
-from tests.factories import PostFactory, SocialAccountFactory
+from tests.factories import PostFactory, SocialAccountFactory, UserFactory
 from workflows import roles
 
 pytestmark = pytest.mark.django_db
@@ -66,13 +67,65 @@ def test_the_live_counter_asks_alt_text_where_the_network_takes_it(client, roles
     assert [p["code"] for p in report["problems"]] == ["alt_text_missing"]
 
 
-def test_people_who_do_not_write_posts_cannot_use_the_counter(client, roles_people):
-    client.force_login(roles_people[roles.MODERATOR.key])
+def test_a_director_who_may_see_posts_gets_the_counter_as_json(client, roles_people):
+    client.force_login(roles_people[roles.DIRECTOR.key])
     x = SocialAccountFactory(network="x")
 
     response = client.post(reverse("publishing_check_variant"), {"account": x.pk, "text": "a"})
 
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["length"] == 1
+
+
+def test_an_approver_of_the_post_s_round_gets_the_counter_without_any_post_permission(
+    client, roles_people
+):
+    approver = UserFactory(role=roles.DIRECTOR)
+    group = Group.objects.get(name=roles.DIRECTOR.group_name)
+    group.permissions.remove(Permission.objects.get(codename="view_post"))
+    author = roles_people[roles.COMMUNITY_MANAGER.key]
+    post = PostFactory(created_by=author)
+    post.save_revision(user=author)
+    post.get_workflow().start(post, author)  # the automatic check passes: the director's round
+    client.force_login(approver)
+    x = SocialAccountFactory(network="x")
+
+    in_round = client.post(
+        reverse("publishing_check_variant"), {"account": x.pk, "text": "a", "post": post.pk}
+    )
+    elsewhere = client.post(
+        reverse("publishing_check_variant"),
+        {"account": x.pk, "text": "a", "post": PostFactory().pk},
+    )
+
+    assert in_round.status_code == 200 and in_round.json()["length"] == 1
+    assert elsewhere.status_code == 403
+    assert elsewhere["Content-Type"] == "application/json"
+
+
+def test_someone_who_may_not_see_posts_is_refused_in_json_with_a_reason(client):
+    person = UserFactory()
+    person.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    client.force_login(person)
+    x = SocialAccountFactory(network="x")
+
+    with translation.override("fr"):
+        response = client.post(reverse("publishing_check_variant"), {"account": x.pk, "text": "a"})
+
     assert response.status_code == 403
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]
+
+
+def test_a_wrong_account_or_method_is_answered_in_json_too(client, roles_people):
+    client.force_login(roles_people[roles.COMMUNITY_MANAGER.key])
+
+    unknown = client.post(reverse("publishing_check_variant"), {"account": "0", "text": "a"})
+    fetched = client.get(reverse("publishing_check_variant"))
+
+    assert unknown.status_code == 400 and unknown.json()["error"]
+    assert fetched.status_code == 405 and fetched.json()["error"]
 
 
 def test_only_administrators_may_send_a_post_at_once(client, roles_people):

@@ -346,6 +346,30 @@ def test_the_service_refuses_a_request_for_changes_without_a_comment(at_elected_
     assert not Decision.objects.filter(external_approver=elise).exists()
 
 
+def test_the_email_says_the_decision_is_recorded_in_the_name_of_the_approver_elided(
+    at_elected_round, elise
+):
+    at_elected_round()
+
+    [message] = mails_to(elise)
+    [(html, _mimetype)] = message.alternatives
+
+    # French elides « de » before a vowel: « au nom d'Élise Martin », never « de Élise ».
+    assert "au nom d'Élise Martin" in message.body
+    assert "au nom d'Élise Martin" in html
+    assert "de Élise" not in message.body
+
+
+def test_the_page_writes_the_first_of_the_month_1er(at_elected_round, elise):
+    planned = timezone.make_aware(timezone.datetime(2025, 4, 1, 10, 0))
+    at_elected_round(planned_at=planned)
+
+    page = fresh_client().get(link_path(mails_to(elise)[0])).content.decode()
+
+    planned_shown = re.search(r'data-testid="planned-at">([^<]*)<', page).group(1)
+    assert planned_shown == "1er avril 2025 10:00"
+
+
 # -- Links that do nothing but say why ------------------------------------------------------
 
 
@@ -363,7 +387,8 @@ def test_a_used_link_only_says_it_was_used_with_the_decision_and_date(at_elected
         verdict=verdict_label("approve"),
         name="Élise Martin",
         date=when(START),
-    )
+    ).replace("de Élise", "d'Élise")  # French elides « de » before a vowel
+    assert "d'Élise Martin" in expected
     for response in (again, posted_again):
         assert response.status_code == 410
         assert escape(expected) in response.content.decode()

@@ -45,7 +45,7 @@ def test_a_publication_that_fails_for_good_notifies_its_author_and_planner(
     assert sorted(m.to[0] for m in mail.outbox) == sorted([author.email, planner.email])
 
 
-def test_an_unconfirmed_publication_notifies_too_and_a_success_does_not(
+def test_an_unconfirmed_publication_notifies_too_and_a_success_tells_of_no_failure(
     sandbox, five_accounts, django_capture_on_commit_callbacks
 ):
     author = UserFactory(role=roles.COMMUNITY_MANAGER)
@@ -53,7 +53,7 @@ def test_an_unconfirmed_publication_notifies_too_and_a_success_does_not(
     with django_capture_on_commit_callbacks(execute=True):
         scheduler.publication_deliver(publication_id=good.pk)
     assert Publication.objects.get(pk=good.pk).state == Publication.State.PUBLISHED
-    assert not Notification.objects.exists()
+    assert not Notification.objects.filter(kind="publication_failed").exists()
 
     unknown = scheduled(five_accounts, author=author, planner=None)
     sandbox.inject("x", "timeout", path="/2/tweets", method="POST")
@@ -61,7 +61,7 @@ def test_an_unconfirmed_publication_notifies_too_and_a_success_does_not(
         scheduler.publication_deliver(publication_id=unknown.pk)
 
     assert Publication.objects.get(pk=unknown.pk).state == Publication.State.UNCONFIRMED
-    assert Notification.objects.get().recipient == author
+    assert Notification.objects.get(kind="publication_failed").recipient == author
 
 
 def test_a_publication_the_cutoff_sweep_marks_missed_notifies_too(
