@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .crypto import EncryptedJSONField
+from .display import handle_display
 
 
 class Network(models.TextChoices):
@@ -59,6 +60,11 @@ class SocialAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.get_network_display()})"
+
+    @property
+    def handle_display(self) -> str:
+        """The handle as the account's network shows it (networks.display)."""
+        return handle_display(self.network, self.handle)
 
 
 class WebhookEvent(models.Model):

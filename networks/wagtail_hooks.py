@@ -1,23 +1,48 @@
 """The networks' part of the admin: the accounts, connecting one, the sandbox page."""
 
 from django.urls import path, reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel
+from wagtail.admin.ui.tables import Column
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from . import config, views
 from .models import SocialAccount
+from .wording import WordedViewSetMixin, Wording
 
 
-class SocialAccountViewSet(SnippetViewSet):
+class SocialAccountViewSet(WordedViewSetMixin, SnippetViewSet):
     model = SocialAccount
     icon = "globe"
     menu_label = _("Network accounts")
     add_to_settings_menu = True
-    list_display = ["display_name", "network", "handle", "status"]
+    wording = Wording(
+        add=_("Add a network account"),
+        new=_("New network account"),
+        created=_("Network account “%(object)s” created."),
+        updated=_("Network account “%(object)s” saved."),
+        deleted=_("Network account “%(object)s” deleted."),
+        no_match=_("No network account matches your search or filters."),
+        choose=_("Choose a network account"),
+        choose_another=_("Choose another network account"),
+        edit_chosen=_("Edit this network account"),
+    )
+    list_display = [
+        "display_name",
+        "network",
+        # As the network shows it (networks.display): « @name » on X, a number on WhatsApp.
+        Column(
+            "handle",
+            label=capfirst(SocialAccount._meta.get_field("handle").verbose_name),
+            accessor="handle_display",
+            sort_key="handle",
+        ),
+        "status",
+    ]
     list_filter = ["network", "status"]
     search_fields = ["display_name", "handle"]
     ordering = ["network", "display_name"]

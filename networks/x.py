@@ -52,6 +52,7 @@ from .base import (
     Unconfirmed,
 )
 from .common import NetworkBase, RefreshTokenMixin
+from .display import bare_handle
 from .text import URL_RE
 from .webhook_items import (
     HandshakeAnswer,
@@ -86,8 +87,9 @@ ANY_URL_RE = re.compile(r"https?://\S+")
 
 
 def _post_url(tweet_id: str, handle: str = "") -> str:
-    if handle:
-        return f"https://x.com/{handle}/status/{tweet_id}"
+    name = bare_handle(handle)  # x.com/BourgSurLac/…: a handle typed with its @ is the same
+    if name:
+        return f"https://x.com/{name}/status/{tweet_id}"
     return f"https://x.com/i/web/status/{tweet_id}"
 
 

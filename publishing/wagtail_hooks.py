@@ -8,6 +8,7 @@ from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
@@ -19,13 +20,14 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from cms import extensions as cms_extensions
 from cms.models import Post
+from networks.wording import WordedViewSetMixin, Wording
 from workflows import extensions as workflows_extensions
 
 from . import calendar_views, import_views, views
 from .broadcast import BroadcastSetup, Subscriber
 from .models import Publication
 from .panels import NetworkChecksPanel
-from .permissions import may_cancel_post_publications
+from .permissions import may_cancel_post_publications, may_import
 from .selectors import scheduler_health
 from .services import post_publications_cancel
 
@@ -156,23 +158,39 @@ def live_counter_js():
     )
 
 
-class BroadcastSetupViewSet(SnippetViewSet):
+class BroadcastSetupViewSet(WordedViewSetMixin, SnippetViewSet):
     """Administrators set each WhatsApp number's mode, approved template and channel admins."""
 
     model = BroadcastSetup
     icon = "mail"
     menu_label = _("WhatsApp broadcast settings")
     add_to_settings_menu = True
+    wording = Wording(
+        add=_("Add WhatsApp broadcast settings"),
+        new=_("New WhatsApp broadcast settings"),
+        created=_("WhatsApp broadcast settings of “%(object)s” created."),
+        updated=_("WhatsApp broadcast settings of “%(object)s” saved."),
+        deleted=_("WhatsApp broadcast settings of “%(object)s” deleted."),
+    )
     list_display = ["account", "mode", "template_name"]
 
 
-class SubscriberViewSet(SnippetViewSet):
+class SubscriberViewSet(WordedViewSetMixin, SnippetViewSet):
     """The citizens who opted in to a WhatsApp list; they subscribe and leave by message."""
 
     model = Subscriber
     icon = "group"
-    menu_label = _("WhatsApp subscribers")
+    # The plural names the model in sentences too, where it is not capitalised.
+    menu_label = capfirst(_("WhatsApp subscribers"))
     add_to_settings_menu = True
+    wording = Wording(
+        add=_("Add a WhatsApp subscriber"),
+        new=_("New WhatsApp subscriber"),
+        created=_("WhatsApp subscriber “%(object)s” created."),
+        updated=_("WhatsApp subscriber “%(object)s” saved."),
+        deleted=_("WhatsApp subscriber “%(object)s” deleted."),
+        no_match=_("No WhatsApp subscriber matches your search or filters."),
+    )
     list_display = ["phone", "account", "territory", "opted_in_at", "opted_out_at"]
     list_filter = ["account", "territory", "source"]
     search_fields = ["phone"]
@@ -205,14 +223,17 @@ def import_admin_urls():
     ]
 
 
+class ImportMenuItem(MenuItem):
+    """Shown to whoever may import (permissions.may_import: by role)."""
+
+    def is_shown(self, request):
+        return may_import(request.user)
+
+
 @hooks.register("register_admin_menu_item")
 def import_menu_item():
-    return PermissionMenuItem(
-        _("Import posts"),
-        reverse("publishing_import"),
-        icon_name="upload",
-        order=210,
-        permission="cms.add_post",
+    return ImportMenuItem(
+        _("Import posts"), reverse("publishing_import"), icon_name="upload", order=210
     )
 
 

@@ -348,6 +348,9 @@ CRIEUR_2FA_REQUIRED_ROLES = env.list(
 OTP_TOTP_ISSUER = WAGTAIL_SITE_NAME
 # Staff e-mail hashes are not sent to a third party for avatars.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# Nor do the administrators' browsers ask releases.wagtail.io for Wagtail's news: Crieur
+# brings its Wagtail with it (the dashboard would announce an upgrade nobody can apply).
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 
 # Content-Security-Policy (django-csp 4): scripts only from this site (the signed-in admin
 # pages also allow Wagtail's inline ones: people/csp.py); style attributes are inline

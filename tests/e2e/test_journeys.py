@@ -20,7 +20,7 @@ def open_new_post(page, live_server, title, text):
 
 
 def add_image(page, image_title, alt_text):
-    page.get_by_role("button", name=re.compile("Ajouter un\\(e\\) Images")).click()
+    page.get_by_role("button", name=re.compile("Ajouter une image")).click()
     child = page.locator("[id^='inline_child_images-']").last
     child.get_by_role("button", name=re.compile("Choisir une image")).click()
     modal = page.locator(".modal-dialog")
