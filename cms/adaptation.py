@@ -6,7 +6,8 @@ revision's copy or the editor's unsaved form), its images converted through Wagt
 renditions to what each network takes (size, JPEG for Instagram and WhatsApp,
 Instagram's 4:5 to 1.91:1 proportions), so the author never has to.
 
-`variant` below is a `cms.models.Variant` with its `account` and `post` set.
+`variant` below is a `cms.models.Variant` with its `account` and `post` set; the images
+it sends are its own choice (`Variant.media`) or, when it has none, the post's.
 """
 
 from django.conf import settings
@@ -15,8 +16,11 @@ from wagtail import hooks
 import networks
 from networks.base import Media, Outgoing
 from networks.checks import Draft, ImageInfo, Problem
+from networks.limits import LIMITS
 from networks.outgoing import rendition_spec
 from networks.text import split_thread
+
+from .models import format_refused_message
 
 IMAGE_TYPES = {
     "jpg": "image/jpeg",
@@ -132,6 +136,21 @@ def variant_draft(variant) -> Draft:
     )
 
 
+def format_problems(variant) -> list[Problem]:
+    """A format the account's network does not offer (networks.limits): a Story for X, a
+    Reel for LinkedIn… A thread anywhere but X is the networks' own check already."""
+    network = variant.account.network
+    if variant.format in LIMITS[network].formats or variant.format == "thread":
+        return []
+    return [
+        Problem(
+            network,
+            "format_unsupported",
+            format_refused_message(variant.account, variant.format),
+        )
+    ]
+
+
 def variant_problems(variant) -> list[Problem]:
     """Every problem a version would meet on its network; never raises.
 
@@ -144,6 +163,7 @@ def variant_problems(variant) -> list[Problem]:
     except Exception:  # noqa: BLE001 - a check must never stop a save
         return []
     problems = networks.get(variant.account.network).check(draft)
+    problems.extend(format_problems(variant))
     for more in hooks.get_hooks("crieur_variant_problems"):
         problems.extend(more(variant=variant, draft=draft, problems=list(problems)))
     return problems

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 from wagtail import hooks
 
-# Panels placed first in the "Networks" tab of the post editor: fn() -> list[Panel].
+# Panels placed under the networks in the post editor's composer: fn() -> list[Panel].
 NETWORKS_TAB_PANELS = "crieur_post_networks_tab_panels"
 # Buttons of the post editor's "more" menu: fn(post, user) -> Iterable[Button].
 EDIT_BUTTONS = "crieur_post_edit_buttons"

@@ -8,6 +8,7 @@ from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.text import get_text_list
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
@@ -24,7 +25,10 @@ from wagtail.models import (
 )
 from wagtail.search import index
 
+from networks.limits import LIMITS
+
 MAX_POST_IMAGES = 10
+MAX_ALT_TEXT = 1000
 THREAD_SEPARATOR = re.compile(r"^\s*---\s*$", re.MULTILINE)
 
 hex_colour = RegexValidator(
@@ -359,7 +363,7 @@ class PostImage(Orderable):
     )
     alt_text = models.CharField(
         _("alt text"),
-        max_length=1000,
+        max_length=MAX_ALT_TEXT,
         blank=True,
         help_text=_("Describe what the image shows for people who cannot see it."),
     )
@@ -390,11 +394,60 @@ class PostImage(Orderable):
             )
 
 
+@dataclass(frozen=True)
+class MediaChoice:
+    """One image a network version sends: a Wagtail image of the post, and its alt text
+    on this network (empty: the alt text the image has in the post)."""
+
+    image: int
+    alt_text: str = ""
+
+
+def parse_media(value) -> list[MediaChoice]:
+    """The choices of a `Variant.media` value (None: none of its own); never raises."""
+    if not isinstance(value, list):
+        return []
+    return [
+        MediaChoice(image=entry["image"], alt_text=entry.get("alt_text") or "")
+        for entry in value
+        if isinstance(entry, dict) and isinstance(entry.get("image"), int)
+    ]
+
+
+def media_problem(value) -> str | None:
+    """What is wrong with a `Variant.media` value, said so that it can be fixed."""
+    if value is None:
+        return None
+    entries_ok = isinstance(value, list) and all(
+        isinstance(entry, dict)
+        and isinstance(entry.get("image"), int)
+        and not isinstance(entry.get("image"), bool)
+        and isinstance(entry.get("alt_text", ""), str)
+        and set(entry) <= {"image", "alt_text"}
+        for entry in value
+    )
+    if not entries_ok:
+        return _(
+            "The choice of images for this network cannot be read: tick the images again "
+            "under their thumbnails."
+        )
+    if any(len(entry.get("alt_text", "")) > MAX_ALT_TEXT for entry in value):
+        return _("An alt text for this network is longer than %(max)d characters: shorten it.") % {
+            "max": MAX_ALT_TEXT
+        }
+    return None
+
+
 class Variant(Orderable):
-    """A post adapted to one account: empty fields fall back to the post's master version.
+    """A post adapted to one account: what is not customised comes from the post itself.
+
+    A version starts as the post's master message (its text, its images with their alt
+    texts); it becomes an override only when the author customises it for this network
+    (`text` and `media` set), and resetting it empties them again. The format, the
+    next parts of a thread and the first comment are this network's own.
 
     Variants belong to the post's revisions (a ParentalKey), so what a round approves
-    includes each network's text.
+    includes each network's text and images.
     """
 
     class Format(models.TextChoices):
@@ -427,21 +480,17 @@ class Variant(Orderable):
             "Leave empty with the Thread format to split a long text automatically."
         ),
     )
-    image_numbers = models.CharField(
+    # None: the post's images, in its order, with their alt texts. A list: the images
+    # this network gets, in this order, as {"image": <Wagtail image id>, "alt_text": ""}
+    # (an empty alt text keeps the one the image has in the post).
+    media = models.JSONField(
         _("images for this network"),
-        max_length=60,
+        null=True,
         blank=True,
+        default=None,
         help_text=_(
-            "Which of the post's images this network gets, by number (for example "
-            "1, 3); empty for all of them."
-        ),
-    )
-    alt_texts = models.TextField(
-        _("alt texts for this network"),
-        blank=True,
-        help_text=_(
-            "One line per image this network gets, in order; an empty line keeps the "
-            "image's alt text from the post."
+            "Which of the post's images this network gets, and their alt text on this "
+            "network; empty for all of them with their own alt texts."
         ),
     )
     first_comment = models.TextField(
@@ -470,40 +519,53 @@ class Variant(Orderable):
     def effective_text(self) -> str:
         return self.text.strip() or self.post.text
 
+    @property
+    def is_customised(self) -> bool:
+        """Whether this network gets its own text or images rather than the post's."""
+        return bool(self.text.strip()) or self.media is not None
+
     def thread_part_list(self) -> list[str]:
         parts = THREAD_SEPARATOR.split(self.thread_text.strip()) if self.thread_text else []
         return [part.strip() for part in parts if part.strip()]
 
-    def image_number_list(self) -> list[int]:
-        """The 1-based numbers of the post's images this version uses (empty: all)."""
-        numbers = []
-        for piece in re.split(r"[\s,;]+", self.image_numbers.strip()):
-            if not piece:
-                continue
-            if not piece.isdigit() or int(piece) < 1:
-                raise ValidationError(
-                    {
-                        "image_numbers": _(
-                            "Write the numbers of the post's images separated by commas, "
-                            "for example 1, 3; “%(piece)s” is not one."
-                        )
-                        % {"piece": piece}
-                    }
-                )
-            numbers.append(int(piece))
-        return numbers
+    def media_choices(self) -> list[MediaChoice]:
+        """This network's own choice of images, in order (empty when it takes the post's)."""
+        return parse_media(self.media)
 
-    def images_with_alt_texts(self) -> list[tuple[object, str]]:
+    def images_with_alt_texts(self) -> list[tuple["PostImage", str]]:
         """(post image, alt text) for each image this version sends, in order."""
         post_images = list(self.post.images.all())
-        numbers = self.image_number_list() or range(1, len(post_images) + 1)
-        chosen = [post_images[n - 1] for n in numbers if n <= len(post_images)]
-        overrides = self.alt_texts.splitlines()
+        if self.media is None:
+            return [(item, item.alt_text) for item in post_images]
+        by_image: dict[int, PostImage] = {}
+        for item in post_images:
+            by_image.setdefault(item.image_id, item)
+        # An image taken out of the post since is no longer this network's either.
         return [
-            (item, (overrides[i].strip() if i < len(overrides) else "") or item.alt_text)
-            for i, item in enumerate(chosen)
+            (by_image[choice.image], choice.alt_text.strip() or by_image[choice.image].alt_text)
+            for choice in self.media_choices()
+            if choice.image in by_image
         ]
+
+    def offered_formats(self) -> tuple[str, ...]:
+        """The formats the account's network offers (networks.limits)."""
+        return LIMITS[self.account.network].formats
 
     def clean(self) -> None:
         super().clean()
-        self.image_number_list()
+        problem = media_problem(self.media)
+        if problem:
+            raise ValidationError({"media": problem})
+        if self.account_id and self.format not in self.offered_formats():
+            raise ValidationError({"format": format_refused_message(self.account, self.format)})
+
+
+def format_refused_message(account, format: str) -> str:
+    """Why `account`'s network does not take `format`, and what it takes instead."""
+    labels = dict(Variant.Format.choices)
+    offered = [str(labels[code]) for code in LIMITS[account.network].formats]
+    return _("%(network)s does not offer the “%(format)s” format: choose %(formats)s.") % {
+        "network": account.get_network_display(),
+        "format": labels.get(format, format),
+        "formats": get_text_list(offered),
+    }

@@ -2,14 +2,16 @@
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import prefetch_related_objects
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from wagtail.images import get_image_model
 
 from networks.base import Outgoing
-from networks.checks import Problem
+from networks.checks import Problem, text_length
 from networks.facebook import message_of
+from networks.limits import LIMITS
 from networks.linkedin import hashtag_url, little_text_tokens
 from networks.models import SocialAccount
 
@@ -64,6 +66,9 @@ class NetworkPreview:
     document_title: str = ""
     first_comment: str = ""
     problems: list[Problem] = field(default_factory=list)
+    # The counter: the longest part as the network counts it, and its limit.
+    length: int = 0
+    maximum: int = 0
 
     @property
     def parts_html(self) -> list[SafeString]:
@@ -80,6 +85,14 @@ class NetworkPreview:
     @property
     def blocking(self) -> bool:
         return any(problem.blocking for problem in self.problems)
+
+
+def on_this_site(url: str) -> str:
+    """A media address as the admin's own pages load it: networks get absolute addresses
+    (cms.adaptation.absolute), a page of this site takes the path, whatever host name
+    it was reached by."""
+    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+    return url[len(base) :] if base and url.startswith(base + "/") else url
 
 
 def _link_card(out: Outgoing) -> str:
@@ -115,12 +128,21 @@ def _fetch_related(post, variants) -> None:
         variant.post = post
 
 
+def _counter(network: str, parts: list[str], has_media: bool) -> dict:
+    limits = LIMITS[network]
+    maximum = limits.text_with_media if has_media and limits.text_with_media else limits.max_text
+    return {
+        "length": max((text_length(network, part) for part in parts), default=0),
+        "maximum": maximum,
+    }
+
+
 def _preview(variant) -> NetworkPreview:
     account = variant.account
     post = variant.post
     card = {
         "account_name": account.display_name,
-        "handle": account.handle,
+        "handle": account.handle_display,  # as the network shows it: @ or not
         "network": account.network,
         "network_label": account.get_network_display(),
         "format": variant.format,
@@ -134,14 +156,24 @@ def _preview(variant) -> NetworkPreview:
             parts = outgoing_parts(variant)
         except Exception:  # noqa: BLE001
             parts = [variant.effective_text]
-        return NetworkPreview(**card, parts=parts, first_comment=variant.first_comment.strip())
+        return NetworkPreview(
+            **card,
+            parts=parts,
+            first_comment=variant.first_comment.strip(),
+            **_counter(account.network, parts, bool(post.document_id)),
+        )
+    parts = [_first_text(out), *out.thread]
     return NetworkPreview(
         **card,
-        parts=[_first_text(out), *out.thread],
-        images=[PreviewImage(url=media.url, alt_text=media.alt_text) for media in out.images],
+        parts=parts,
+        images=[
+            PreviewImage(url=on_this_site(media.url), alt_text=media.alt_text)
+            for media in out.images
+        ],
         link=_link_card(out),
         document_title=post.document.title if post.document_id else "",
         first_comment=out.first_comment,
+        **_counter(account.network, parts, bool(out.media)),
     )
 
 

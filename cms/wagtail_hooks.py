@@ -4,24 +4,28 @@ import django_filters
 from django import forms
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import (
     FieldPanel,
     FieldRowPanel,
-    InlinePanel,
     MultiFieldPanel,
     ObjectList,
     TabbedInterface,
 )
-from wagtail.admin.ui.tables import Column, UpdatedAtColumn
+from wagtail.admin.ui.tables import Column, DateColumn, UpdatedAtColumn
 from wagtail.log_actions import LogFormatter
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from networks.wording import WordedInlinePanel, WordedViewSetMixin, Wording
+
 from . import extensions
+from .composer import composer_preview
 from .forms import PostForm
 from .models import MAX_POST_IMAGES, Campaign, Post, Territory
+from .panels import ComposerPanel, MediaChoicePanel, NetworkVersionsPanel
 from .selectors import posts_for_listing
 from .views import (
     FieldChangesView,
@@ -30,6 +34,7 @@ from .views import (
     PostDeleteBulkAction,
     PostDeleteView,
     PostEditView,
+    PostPreviewOnEditView,
     changes_edit_view,
 )
 from .widgets import ColourInput
@@ -44,6 +49,13 @@ class ApprovalStatusColumn(Column):
         context = super().get_cell_context_data(instance, parent_context)
         context["status"] = instance.approval_status
         return context
+
+
+class PlannedAtColumn(DateColumn):
+    """When the post goes out, as a date and a time (not « in 3 days »): what the team
+    plans by."""
+
+    cell_template_name = "cms/columns/planned_at.html"
 
 
 class ReviewerURLFinderMixin:
@@ -90,51 +102,54 @@ class PostFilterSet(WagtailFilterSet):
 
 
 def post_edit_handler() -> TabbedInterface:
-    """The post editor's tabs: the message, its network versions, its context."""
+    """The post editor's tabs: the composer (the master message beside each network's
+    version of it), then the post's context."""
     return TabbedInterface(
         [
-            ObjectList(
+            ComposerPanel(
                 [
-                    FieldPanel("title"),
-                    FieldPanel("text"),
-                    InlinePanel(
-                        "images",
-                        label=_("Images"),
-                        max_num=MAX_POST_IMAGES,
-                        panels=[FieldPanel("image"), FieldPanel("alt_text")],
-                        help_text=_("Up to 10 images, each with its alt text."),
+                    FieldRowPanel([FieldPanel("title"), FieldPanel("planned_at")]),
+                    ObjectList(
+                        [
+                            FieldPanel("text"),
+                            WordedInlinePanel(
+                                "images",
+                                heading=_("Images"),
+                                label=_("image"),
+                                add_label=_("Add an image"),
+                                max_num=MAX_POST_IMAGES,
+                                panels=[FieldPanel("image"), FieldPanel("alt_text")],
+                                help_text=_("Up to 10 images, each with its alt text."),
+                            ),
+                            FieldPanel("document"),
+                            FieldPanel("link"),
+                        ],
+                        heading=_("Master message"),
+                        help_text=_(
+                            "Written once: each network's version starts from it and follows "
+                            "it until customised."
+                        ),
                     ),
-                    FieldPanel("document"),
-                    FieldPanel("link"),
-                ],
-                heading=_("Message"),
-            ),
-            ObjectList(
-                [
-                    *extensions.networks_tab_panels(),
-                    InlinePanel(
+                    NetworkVersionsPanel(
                         "variants",
-                        label=_("Network versions"),
+                        heading=_("Networks"),
+                        label=pgettext_lazy("one network's version of a post", "version"),
                         panels=[
-                            # A plain list: a handful of accounts, chosen by keyboard.
-                            FieldPanel("account", widget=forms.Select),
+                            FieldPanel("account", widget=forms.HiddenInput),
                             FieldPanel("text"),
                             FieldPanel("format"),
                             FieldPanel("thread_text"),
-                            FieldRowPanel([FieldPanel("image_numbers"), FieldPanel("alt_texts")]),
+                            MediaChoicePanel("media", widget=forms.HiddenInput),
                             FieldPanel("first_comment"),
                         ],
-                        help_text=_(
-                            "Add one version per account the post goes to; an empty text "
-                            "uses the post's text."
-                        ),
                     ),
+                    # What the apps above cms add under the networks (cms.extensions).
+                    *extensions.networks_tab_panels(),
                 ],
-                heading=_("Networks"),
+                heading=_("Compose"),
             ),
             ObjectList(
                 [
-                    FieldPanel("planned_at"),
                     FieldRowPanel([FieldPanel("campaign"), FieldPanel("territory")]),
                     FieldPanel("themes"),
                     MultiFieldPanel(
@@ -149,8 +164,16 @@ def post_edit_handler() -> TabbedInterface:
     )
 
 
-class PostViewSet(SnippetViewSet):
+class PostViewSet(WordedViewSetMixin, SnippetViewSet):
     model = Post
+    wording = Wording(
+        add=_("Add a post"),
+        new=_("New post"),
+        created=_("Post “%(object)s” created."),
+        updated=_("Post “%(object)s” saved."),
+        deleted=_("Post “%(object)s” deleted."),
+        no_match=_("No post matches your search or filters."),
+    )
     icon = "doc-full"
     menu_label = _("Posts")
     add_to_admin_menu = False
@@ -158,11 +181,13 @@ class PostViewSet(SnippetViewSet):
     edit_view_class = PostEditView
     copy_view_class = PostCopyView
     delete_view_class = PostDeleteView
+    preview_on_edit_view_class = PostPreviewOnEditView
     list_display = [
         "title",
         "campaign",
         "territory",
         ApprovalStatusColumn("status", label=_("Status")),
+        PlannedAtColumn("planned_at", label=_("Publish on"), sort_key="planned_at"),
         UpdatedAtColumn(),
     ]
     filterset_class = PostFilterSet
@@ -201,8 +226,19 @@ class HistoryViewSetMixin:
         return changes_edit_view(super().edit_view_class, self.get_url_name("changes"))
 
 
-class CampaignViewSet(HistoryViewSetMixin, SnippetViewSet):
+class CampaignViewSet(HistoryViewSetMixin, WordedViewSetMixin, SnippetViewSet):
     model = Campaign
+    wording = Wording(
+        add=_("Add a campaign"),
+        new=_("New campaign"),
+        created=_("Campaign “%(object)s” created."),
+        updated=_("Campaign “%(object)s” saved."),
+        deleted=_("Campaign “%(object)s” deleted."),
+        no_match=_("No campaign matches your search or filters."),
+        choose=_("Choose a campaign"),
+        choose_another=_("Choose another campaign"),
+        edit_chosen=_("Edit this campaign"),
+    )
     icon = "tag"
     menu_label = _("Campaigns")
     list_display = ["name", "starts_on", "ends_on"]
@@ -217,8 +253,19 @@ class CampaignViewSet(HistoryViewSetMixin, SnippetViewSet):
     ]
 
 
-class TerritoryViewSet(HistoryViewSetMixin, SnippetViewSet):
+class TerritoryViewSet(HistoryViewSetMixin, WordedViewSetMixin, SnippetViewSet):
     model = Territory
+    wording = Wording(
+        add=_("Add a territory"),
+        new=_("New territory"),
+        created=_("Territory “%(object)s” created."),
+        updated=_("Territory “%(object)s” saved."),
+        deleted=_("Territory “%(object)s” deleted."),
+        no_match=_("No territory matches your search or filters."),
+        choose=_("Choose a territory"),
+        choose_another=_("Choose another territory"),
+        edit_chosen=_("Edit this territory"),
+    )
     icon = "site"
     menu_label = _("Territories")
     list_display = ["name", "code"]
@@ -266,10 +313,17 @@ def no_publish_button_on_posts(menu_items, request, context):
         ]
 
 
+@hooks.register("register_admin_urls")
+def cms_admin_urls():
+    return [path("cms/composer/preview/", composer_preview, name="cms_composer_preview")]
+
+
 @hooks.register("register_log_actions")
 def cms_log_actions(actions):
     actions.register_action("cms.archive")(ArchiveLogFormatter)
     actions.register_action("cms.copy")(CopyLogFormatter)
 
 
-from . import media_hooks  # noqa: E402, F401 - image and document hooks (cms/media_hooks.py)
+# Image and document hooks (cms/media_hooks.py); posts, not pages, on the dashboard and in
+# the searches (cms/shell_hooks.py).
+from . import media_hooks, shell_hooks  # noqa: E402, F401

@@ -143,11 +143,28 @@ FIVE_NETWORKS_VERSIONS = {
     "collecte. Carte : https://www.bourg-sur-lac.fr/sapins",
 }
 
+# Each network's choice of the post's two photos (the others take both, with the post's
+# alt texts): X and WhatsApp the first only (WhatsApp takes one image), Instagram both,
+# the first with an alt text of its own.
+FIVE_NETWORKS_MEDIA = {
+    Network.X: lambda collect, mulch: [{"image": collect.pk, "alt_text": ""}],
+    Network.WHATSAPP: lambda collect, mulch: [{"image": collect.pk, "alt_text": ""}],
+    Network.INSTAGRAM: lambda collect, mulch: [
+        {
+            "image": collect.pk,
+            "alt_text": "Une dizaine de sapins de Noël couchés au pied d'un panneau vert "
+            "« Point de collecte des sapins ».",
+        },
+        {"image": mulch.pk, "alt_text": ""},
+    ],
+}
+
 
 def _five_networks_post(author, director, accounts, territory):
     if Post.objects.filter(title=FIVE_NETWORKS_TITLE).exists():
         return
     image = _demo_image("Sapins collecte", "#1e6b3a")
+    mulch = _demo_image("Sapins broyés", "#7a5c2e")
     post = Post(
         title=FIVE_NETWORKS_TITLE,
         text=FIVE_NETWORKS_TEXT,
@@ -161,10 +178,20 @@ def _five_networks_post(author, director, accounts, territory):
         PostImage(
             image=image,
             alt_text="Des sapins de Noël déposés devant un panneau « Point de collecte ».",
-        )
+        ),
+        PostImage(
+            image=mulch,
+            alt_text="Du paillage de sapins broyés au pied d'un massif, dans un parc.",
+        ),
     ]
     post.variants = [
-        Variant(account=account, text=FIVE_NETWORKS_VERSIONS.get(network, ""))
+        Variant(
+            account=account,
+            text=FIVE_NETWORKS_VERSIONS.get(network, ""),
+            media=FIVE_NETWORKS_MEDIA[network](image, mulch)
+            if network in FIVE_NETWORKS_MEDIA
+            else None,
+        )
         for network, account in accounts.items()
     ]
     post.save()

@@ -20,6 +20,8 @@ class Limits:
     max_mentions: int | None = None
     jpeg_only: bool = False
     aspect_ratio: tuple[float, float] | None = None  # width / height, inclusive
+    # The formats a post can take there, as the network's module sends them.
+    formats: tuple[str, ...] = ("feed",)
 
 
 def instagram_hashtag_cap() -> int:
@@ -27,7 +29,7 @@ def instagram_hashtag_cap() -> int:
 
 
 LIMITS: dict[str, Limits] = {
-    "x": Limits(max_text=280, weighted=True, max_images=4),
+    "x": Limits(max_text=280, weighted=True, max_images=4, formats=("feed", "thread")),
     "facebook": Limits(max_text=63_206, max_images=10),
     "instagram": Limits(
         max_text=2_200,
@@ -37,6 +39,7 @@ LIMITS: dict[str, Limits] = {
         max_hashtags=30,
         jpeg_only=True,
         aspect_ratio=(0.8, 1.91),
+        formats=("feed", "carousel", "story", "reel"),
     ),
     "linkedin": Limits(max_text=3_000, max_images=9, max_alt_text=4_086),
     "whatsapp": Limits(max_text=4_096, max_images=1, alt_text=False, text_with_media=1_024),

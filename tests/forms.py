@@ -47,8 +47,7 @@ def post_form_data(
                     "text": text,
                     "format": "feed",
                     "thread_text": "",
-                    "image_numbers": "",
-                    "alt_texts": "",
+                    "media": "",
                     "first_comment": "",
                 }
                 for account, text in variants

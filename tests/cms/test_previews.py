@@ -21,16 +21,17 @@ LONG = ("Collecte des sapins du 2 au 20 janvier : 12 points dans la ville. " * 6
 
 def reviewed_copy(accounts, *, text="Collecte des sapins : 12 points. #Recyclage", **variants):
     """A post with one image and a version per account, as the round reads it: the
-    revision's copy, children in memory. `variants` maps a network to its fields."""
+    revision's copy, children in memory. `variants` maps a network to its fields; a
+    field given as a function is called with the post's image."""
     post = Post(title="Sapins", text=text, link="https://ville.example.fr/sapins", live=False)
-    post.images = [
-        PostImage(
-            image=ImageFactory(file=jpeg_file(size=(1200, 900))),
-            alt_text="Des sapins devant un panneau de collecte.",
-        )
-    ]
+    image = ImageFactory(file=jpeg_file(size=(1200, 900)))
+    post.images = [PostImage(image=image, alt_text="Des sapins devant un panneau de collecte.")]
     post.variants = [
-        Variant(account=accounts[network], **fields) for network, fields in variants.items()
+        Variant(
+            account=accounts[network],
+            **{name: value(image) if callable(value) else value for name, value in fields.items()},
+        )
+        for network, fields in variants.items()
     ]
     post.save()
     revision = post.save_revision()
@@ -46,8 +47,8 @@ def test_each_network_version_is_previewed_as_its_network_gets_it(five_accounts)
         five_accounts,
         x={"text": LONG, "format": "thread"},
         facebook={"first_comment": "Liste des points sur le site."},
-        linkedin={"image_numbers": "2"},  # no such image: LinkedIn gets the text alone
-        instagram={"alt_texts": "Sapins empilés, vus de haut."},
+        linkedin={"media": []},  # no image chosen: LinkedIn gets the text alone
+        instagram={"media": lambda image: [{"image": image.pk, "alt_text": "Sapins empilés."}]},
     )
 
     previews = by_network(post_network_previews(post=post))
@@ -65,7 +66,7 @@ def test_each_network_version_is_previewed_as_its_network_gets_it(five_accounts)
     assert [image.alt_text for image in facebook.images] == [
         "Des sapins devant un panneau de collecte."
     ]
-    assert previews["instagram"].images[0].alt_text == "Sapins empilés, vus de haut."
+    assert previews["instagram"].images[0].alt_text == "Sapins empilés."
     assert all(image.url.endswith(".jpg") for image in previews["instagram"].images)
     assert previews["linkedin"].images == []
     assert previews["linkedin"].link == post.link  # no media: LinkedIn shows a link card
@@ -121,7 +122,11 @@ def test_the_cards_escape_what_people_wrote(five_accounts):
         five_accounts,
         text="Entrée <libre> & gratuite",
         x={"first_comment": "<script>alert(1)</script>"},
-        facebook={"alt_texts": 'Photo "<img src=x onerror=alert(1)>"'},
+        facebook={
+            "media": lambda image: [
+                {"image": image.pk, "alt_text": 'Photo "<img src=x onerror=alert(1)>"'}
+            ]
+        },
     )
 
     html = render_to_string(
