@@ -7,9 +7,9 @@
 //   marks the form deleted. The tabs follow the WAI-ARIA tabs pattern (arrow keys, Home,
 //   End, one tab stop).
 // - A version follows the master message until "Customise for this network": its text
-//   and its images (ticked on their thumbnails, with an alt text for this network) are
-//   then its own, kept as JSON in its `media` field; "Back to the master message"
-//   empties them again.
+//   is then its own, and so are its images once one is unticked, moved (dragged, or
+//   with the move buttons) or given an alt text for this network (kept as JSON in its
+//   `media` field); "Back to the master message" empties both again.
 // Everything written on the page from data is set as text; the cards are the server's
 // own HTML (cms/includes/network_card.html), escaped there.
 (function () {
